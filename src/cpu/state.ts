@@ -80,7 +80,16 @@ export const OFF_SEG = 0x100;
 export const SEG_STRIDE = 32;
 /** Fields inside one segment slot. */
 export const SEG_SELECTOR = 0; // u32, 16 bits used
-export const SEG_ATTR = 4; // u32: descriptor bits 40..55 of the descriptor (type, S, DPL, P, AVL, L, D/B, G)
+/**
+ * u32: descriptor bits 40..55 shifted down by 40: bits 0..3 type, 4 S, 5..6 DPL, 7 P (the access
+ * byte); bits 8..11 always 0 (limit 19:16 lives in SEG_LIMIT); 12 AVL, 13 L, 14 D/B, 15 G.
+ */
+export const SEG_ATTR = 4;
+export const ATTR_P = 1 << 7;
+export const ATTR_S = 1 << 4;
+export const ATTR_L = 1 << 13;
+export const ATTR_DB = 1 << 14;
+export const ATTR_G = 1 << 15;
 export const SEG_LIMIT = 8; // u32, byte-granular (already scaled by G)
 export const SEG_BASE = 16; // u64
 export const segOffset = (s: number): number => OFF_SEG + s * SEG_STRIDE;
