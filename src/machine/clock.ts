@@ -1,0 +1,86 @@
+/**
+ * Virtual time (ARCHITECTURE.md §7): the guest's clock is its instruction counter, so a run of an
+ * image with the same input is deterministic. Devices schedule deadlines in instructions; the run
+ * loop never lets an engine run past the earliest one, then fires every timer that is due.
+ * `ips` (guest instructions per guest second, `--ips`) converts to seconds for the devices that
+ * count in real units (PIT, LAPIC timer, RTC).
+ */
+import { OFF_INSN_COUNT, OFF_NEXT_DEADLINE, type StateViews } from '../cpu/state.js';
+import type { Clock, TimerOwner } from '../devices/device.js';
+
+export const DEFAULT_IPS = 100_000_000;
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+export class VirtualClock implements Clock {
+  private readonly owners: TimerOwner[] = [];
+  private readonly deadlines: number[] = [];
+  /** Timer callbacks run so far, for --stats. */
+  fired = 0;
+
+  constructor(
+    private readonly views: StateViews,
+    readonly ips: number,
+  ) {
+    this.publish();
+  }
+
+  now(): number {
+    return this.views.getNum(OFF_INSN_COUNT);
+  }
+
+  /** Moves virtual time forward without executing (HLT waiting for the next timer). */
+  advanceTo(at: number): void {
+    if (at > this.now()) this.views.setNum(OFF_INSN_COUNT, at);
+  }
+
+  schedule(owner: TimerOwner, at: number): void {
+    const i = this.owners.indexOf(owner);
+    if (i >= 0) this.deadlines[i] = at;
+    else {
+      this.owners.push(owner);
+      this.deadlines.push(at);
+    }
+    this.publish();
+  }
+
+  cancel(owner: TimerOwner): void {
+    const i = this.owners.indexOf(owner);
+    if (i < 0) return;
+    this.owners.splice(i, 1);
+    this.deadlines.splice(i, 1);
+    this.publish();
+  }
+
+  /** The earliest deadline, or Number.MAX_SAFE_INTEGER when no timer is armed. */
+  nextDeadline(): number {
+    let d = NEVER;
+    for (let i = 0; i < this.deadlines.length; i++) if (this.deadlines[i] < d) d = this.deadlines[i];
+    return d;
+  }
+
+  hasTimers(): boolean {
+    return this.owners.length > 0;
+  }
+
+  /** Fires every timer whose deadline has passed (a timer may re-arm itself from its callback). */
+  fireDue(): void {
+    const now = this.now();
+    for (;;) {
+      let idx = -1;
+      for (let i = 0; i < this.deadlines.length; i++) {
+        if (this.deadlines[i] <= now && (idx < 0 || this.deadlines[i] < this.deadlines[idx])) idx = i;
+      }
+      if (idx < 0) break;
+      const owner = this.owners[idx];
+      this.owners.splice(idx, 1);
+      this.deadlines.splice(idx, 1);
+      this.fired++;
+      owner.onTimer(now);
+    }
+    this.publish();
+  }
+
+  private publish(): void {
+    this.views.setNum(OFF_NEXT_DEADLINE, this.nextDeadline());
+  }
+}
