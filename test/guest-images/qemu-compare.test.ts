@@ -1,0 +1,51 @@
+/**
+ * The whole-system oracle (ARCHITECTURE.md §8-9): every committed guest image boots on QEMU and
+ * on ringvm and prints the same serial output and exits with the same status. Output is compared
+ * after the normalisations documented in docs/guest-images.md (vendor string, firmware banner)
+ * and nothing else. Skipped when QEMU is not installed; the ringvm half waits for the CLI.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IMAGES_DIR, ROOT, bootQemu, bootRingvm, committedImages, hasTool, normaliseSerial } from './images.js';
+
+const qemu = hasTool('qemu-system-x86_64');
+if (!qemu) console.warn('qemu-compare: qemu-system-x86_64 not installed; skipping the QEMU oracle');
+const cli = existsSync(join(ROOT, 'src/cli/main.ts'));
+
+/** What each image must print on QEMU (after normalisation) and its exit status: a check that
+ * the QEMU half works on its own, independent of ringvm. */
+const EXPECTED: Record<string, { serial: string; status: number }> = {
+  'hello.bin': {
+    serial: "Hello from ringvm's hello kernel (64-bit long mode)\r\nCPU vendor: <vendor>\r\n",
+    status: 33,
+  },
+};
+
+describe.skipIf(!qemu)('guest images on QEMU and ringvm', () => {
+  const qemuRuns = new Map<string, ReturnType<typeof bootQemu>>();
+  const onQemu = (name: string) => {
+    let r = qemuRuns.get(name);
+    if (!r) qemuRuns.set(name, (r = bootQemu(join(IMAGES_DIR, name))));
+    return r;
+  };
+
+  it('every committed image has an expected output listed here', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual(committedImages());
+  });
+
+  it.each(committedImages())('%s prints its expected output on QEMU', (name) => {
+    const r = onQemu(name);
+    expect(normaliseSerial(r.serial)).toBe(EXPECTED[name]!.serial);
+    expect(r.status).toBe(EXPECTED[name]!.status);
+    // the vendor line holds 12 printable characters, whatever they are
+    expect(r.serial.toString('latin1')).toMatch(/CPU vendor: [\x20-\x7e]{12}\r\n/);
+  });
+
+  it.skipIf(!cli).each(committedImages())('%s prints the same on ringvm as on QEMU', (name) => {
+    const q = onQemu(name);
+    const v = bootRingvm(join(IMAGES_DIR, name));
+    expect(normaliseSerial(v.serial), `ringvm stderr: ${v.stderr}`).toBe(normaliseSerial(q.serial));
+    expect(v.status).toBe(q.status);
+  });
+});
