@@ -1,10 +1,11 @@
 /**
  * Linear-address access: paging, the software TLB and the faults they raise.
  *
- * Linear addresses are JS numbers. In 16/32-bit modes they are 0 .. 2^32-1; in long mode they
- * are the canonical address as a *signed* number in [-2^47, 2^47) (so 0xFFFF8000_00001000 is
- * -2^47 + 0x1000), which every double holds exactly. Callers check canonicality (#GP/#SS)
- * before they get here; `canonical(lo, hi)` builds such a number from two 32-bit halves.
+ * Linear addresses are JS numbers. In 16/32-bit modes they are 0 .. 2^32-1 (anything else is
+ * wrapped to 32 bits, on the slow path); in long mode they are the canonical address as a *signed*
+ * number in [-2^47, 2^47) (so 0xFFFF8000_00001000 is -2^47 + 0x1000), which every double holds
+ * exactly. Callers check canonicality (#GP/#SS) before they get here; `canonical(lo, hi)` builds
+ * such a number from two 32-bit halves.
  *
  * Every access names the privilege it is made at: `user` true for CPL 3 data and fetch accesses,
  * false for supervisor ones (CPL 0-2, and the implicit supervisor accesses of the system layer:
@@ -13,11 +14,23 @@
  * the linear address in OFF_FAULT_ADDR. Callers test `mmu.fault !== 0` after an access sequence
  * and clear it with `mmu.fault = 0` before the next instruction.
  *
- * This first version implements the no-paging case only; paging and the TLB fill it in with the
- * same signatures.
+ * Each access first probes the software TLB (tlb.ts: one tag compare and an add on a hit, the same
+ * probe translated code inlines); a miss re-checks the entry's full rights, then walks the page
+ * tables (paging.ts) and fills the entry. An access that crosses a page translates both pages,
+ * lower first, before touching memory, so a fault on the second page reports that page's first
+ * byte and a split store writes nothing. CR0, CR3, CR4 and EFER are read from the CPU block on
+ * every walk; the system layer calls flushAll / flushNonGlobal / flushPage when it changes them.
  */
-import { OFF_FAULT_ADDR, type StateViews } from '../cpu/state.js';
+import { faultWithCode, VEC_PF } from '../cpu/fault.js';
+import {
+  CR0_PG, CR4_PAE, EFER_LMA, OFF_CR0, OFF_CR3, OFF_CR4, OFF_EFER, OFF_FAULT_ADDR, type StateViews,
+} from '../cpu/state.js';
+import { PageWalker } from './paging.js';
 import type { PhysicalMemory } from './physmem.js';
+import {
+  PERM_R, PERM_W, PERM_X, TE_FETCH, TE_HOST, TE_PA_HI, TE_PA_LO, TE_PERM, TE_TAG, TE_WRITE, Tlb,
+  TLB_MASK, TLB_USER_WORDS, TLB_WORD,
+} from './tlb.js';
 
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -26,74 +39,231 @@ export const ACCESS_FETCH = 2;
 /** A canonical 64-bit linear address from its halves, as a signed number (exact). */
 export const canonical = (lo: number, hi: number): number => (hi | 0) * 4294967296 + (lo >>> 0);
 
+const TWO32 = 4294967296;
+const IX_CR0 = OFF_CR0 >> 2;
+const IX_CR3 = OFF_CR3 >> 2;
+const IX_CR4 = OFF_CR4 >> 2;
+const IX_EFER = OFF_EFER >> 2;
+
 export class Mmu {
   /** 0, or the fault raised by the last failing access. */
   fault = 0;
+  /** High 32 bits of the value read by the last read64. */
+  hi = 0;
+  readonly tlb: Tlb;
+  readonly walker: PageWalker;
+  private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly u16: Uint16Array;
+  private readonly u8: Uint8Array;
+  private readonly dv: DataView;
 
   constructor(
     readonly views: StateViews,
     readonly phys: PhysicalMemory,
-  ) {}
+  ) {
+    this.i32 = views.i32;
+    this.u32 = views.u32;
+    this.u16 = views.u16;
+    this.u8 = views.u8;
+    this.dv = views.dv;
+    this.tlb = new Tlb(views, phys.ramSize);
+    this.walker = new PageWalker(phys);
+  }
 
   /**
    * Linear → physical for an access of one byte at `lin` (callers split accesses that cross a
-   * page). Returns the physical address, or -1 with `fault` set.
+   * page). Returns the physical address, or -1 with `fault` set. A write sets the dirty bit.
    */
   translate(lin: number, access: number, user: boolean): number {
-    void access;
-    void user;
-    return lin >>> 0;
+    const u32 = this.u32;
+    if ((u32[IX_EFER] & EFER_LMA) === 0) lin = lin >>> 0;
+    const lo = lin | 0;
+    const hi = (lin - (lin >>> 0)) / TWO32;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    const tag = (lo >>> 24) | (hi << 8);
+    const i32 = this.i32;
+    if (i32[e + TE_TAG] === tag) {
+      const need = access === ACCESS_READ ? PERM_R : access === ACCESS_WRITE ? PERM_W : PERM_X;
+      if ((i32[e + TE_PERM] & need) !== 0) {
+        // A slow-path store to a page that stopped holding code can go fast again.
+        if (access === ACCESS_WRITE && i32[e + TE_WRITE] !== tag) this.tlb.allowFastWrite(e);
+        return u32[e + TE_PA_HI] * TWO32 + u32[e + TE_PA_LO] + (lo & 0xfff);
+      }
+    }
+    return this.miss(lin, lo, hi, access, user, e, tag);
   }
 
+  /** Walks the page tables (or maps 1:1 without paging) and fills TLB slot `e`. */
+  private miss(lin: number, lo: number, hi: number, access: number, user: boolean, e: number, tag: number): number {
+    const u32 = this.u32;
+    const cr0 = u32[IX_CR0];
+    let pa: number;
+    let perm: number;
+    if ((cr0 & CR0_PG) === 0) {
+      pa = (lo & 0xfffff000) >>> 0;
+      perm = PERM_R | PERM_W | PERM_X;
+    } else {
+      const cr4 = u32[IX_CR4];
+      const efer = u32[IX_EFER];
+      const mode = (efer & EFER_LMA) !== 0 ? 3 : (cr4 & CR4_PAE) !== 0 ? 2 : 1;
+      const w = this.walker;
+      const f = w.walk(mode, lo, hi, access, user, cr0, u32[IX_CR3], u32[IX_CR3 + 1], cr4, efer);
+      if (f !== 0) return this.raise(f, lin);
+      pa = w.pa;
+      perm = w.perm;
+    }
+    this.tlb.install(e, tag, perm, pa);
+    return pa + (lo & 0xfff);
+  }
+
+  // ---- reads: TLB hit inline, everything else in readSlow ------------------------------------
+
   read8(lin: number, user: boolean): number {
-    const pa = this.translate(lin, ACCESS_READ, user);
-    return pa < 0 ? 0 : this.phys.read8(pa);
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if (this.i32[e] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      return this.u8[this.u32[e + TE_HOST] + (lo & 0xfff)];
+    }
+    return this.readSlow(lin, 1, user);
   }
 
   read16(lin: number, user: boolean): number {
-    if ((lin & 0xfff) > 0xffe) return this.read8(lin, user) | (this.read8(lin + 1, user) << 8);
-    const pa = this.translate(lin, ACCESS_READ, user);
-    return pa < 0 ? 0 : this.phys.read16(pa);
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if ((lo & 0xfff) <= 0xffe && this.i32[e] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      const a = this.u32[e + TE_HOST] + (lo & 0xfff);
+      return (a & 1) === 0 ? this.u16[a >>> 1] : this.dv.getUint16(a, true);
+    }
+    return this.readSlow(lin, 2, user);
   }
 
   read32(lin: number, user: boolean): number {
-    if ((lin & 0xfff) > 0xffc) return (this.read16(lin, user) | (this.read16(lin + 2, user) << 16)) >>> 0;
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if ((lo & 0xfff) <= 0xffc && this.i32[e] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      const a = this.u32[e + TE_HOST] + (lo & 0xfff);
+      return (a & 3) === 0 ? this.u32[a >>> 2] : this.dv.getUint32(a, true);
+    }
+    return this.readSlow(lin, 4, user);
+  }
+
+  /** A 64-bit read: returns the low half, leaves the high half in `this.hi`. */
+  read64(lin: number, user: boolean): number {
+    if ((lin & 0xfff) > 0xff8) return this.split(lin, 8, ACCESS_READ, 0, 0, user);
     const pa = this.translate(lin, ACCESS_READ, user);
-    return pa < 0 ? 0 : this.phys.read32(pa);
+    if (pa < 0) return (this.hi = 0);
+    this.hi = this.phys.read32(pa + 4);
+    return this.phys.read32(pa);
   }
 
   fetch8(lin: number, user: boolean): number {
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if (this.i32[e + TE_FETCH] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      return this.u8[this.u32[e + TE_HOST] + (lo & 0xfff)];
+    }
     const pa = this.translate(lin, ACCESS_FETCH, user);
     return pa < 0 ? 0 : this.phys.read8(pa);
   }
 
+  private readSlow(lin: number, size: number, user: boolean): number {
+    if ((lin & 0xfff) + size > 4096) return this.split(lin, size, ACCESS_READ, 0, 0, user);
+    const pa = this.translate(lin, ACCESS_READ, user);
+    if (pa < 0) return 0;
+    return size === 1 ? this.phys.read8(pa) : size === 2 ? this.phys.read16(pa) : this.phys.read32(pa);
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
   write8(lin: number, v: number, user: boolean): void {
-    const pa = this.translate(lin, ACCESS_WRITE, user);
-    if (pa >= 0) this.phys.write8(pa, v);
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if (this.i32[e + TE_WRITE] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      this.u8[this.u32[e + TE_HOST] + (lo & 0xfff)] = v;
+      return;
+    }
+    this.writeSlow(lin, v, 1, user);
   }
 
   write16(lin: number, v: number, user: boolean): void {
-    if ((lin & 0xfff) > 0xffe) {
-      // A split store must not write its first half if the second half faults.
-      if (this.translate(lin + 1, ACCESS_WRITE, user) < 0) return;
-      this.write8(lin, v & 0xff, user);
-      this.write8(lin + 1, (v >>> 8) & 0xff, user);
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if ((lo & 0xfff) <= 0xffe && this.i32[e + TE_WRITE] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      const a = this.u32[e + TE_HOST] + (lo & 0xfff);
+      if ((a & 1) === 0) this.u16[a >>> 1] = v;
+      else this.dv.setUint16(a, v, true);
       return;
     }
-    const pa = this.translate(lin, ACCESS_WRITE, user);
-    if (pa >= 0) this.phys.write16(pa, v);
+    this.writeSlow(lin, v, 2, user);
   }
 
   write32(lin: number, v: number, user: boolean): void {
-    if ((lin & 0xfff) > 0xffc) {
-      if (this.translate(lin + 3, ACCESS_WRITE, user) < 0) return;
-      if (this.translate(lin, ACCESS_WRITE, user) < 0) return;
-      this.write16(lin, v & 0xffff, user);
-      this.write16(lin + 2, (v >>> 16) & 0xffff, user);
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if ((lo & 0xfff) <= 0xffc && this.i32[e + TE_WRITE] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+      const a = this.u32[e + TE_HOST] + (lo & 0xfff);
+      if ((a & 3) === 0) this.u32[a >>> 2] = v;
+      else this.dv.setUint32(a, v >>> 0, true);
+      return;
+    }
+    this.writeSlow(lin, v, 4, user);
+  }
+
+  /** A 64-bit write of (lo, hi); nothing is written if any byte's page faults. */
+  write64(lin: number, lo: number, hi: number, user: boolean): void {
+    if ((lin & 0xfff) > 0xff8) {
+      this.split(lin, 8, ACCESS_WRITE, lo, hi, user);
       return;
     }
     const pa = this.translate(lin, ACCESS_WRITE, user);
-    if (pa >= 0) this.phys.write32(pa, v);
+    if (pa < 0) return;
+    this.phys.write32(pa, lo);
+    this.phys.write32(pa + 4, hi);
+  }
+
+  private writeSlow(lin: number, v: number, size: number, user: boolean): void {
+    if ((lin & 0xfff) + size > 4096) {
+      this.split(lin, size, ACCESS_WRITE, v, 0, user);
+      return;
+    }
+    const pa = this.translate(lin, ACCESS_WRITE, user);
+    if (pa < 0) return;
+    if (size === 1) this.phys.write8(pa, v);
+    else if (size === 2) this.phys.write16(pa, v);
+    else this.phys.write32(pa, v);
+  }
+
+  /**
+   * An access of `size` bytes (2..8) that crosses into the next page: translates the lower page,
+   * then the upper one, and only then moves the bytes (little-endian; `lo`/`hi` hold the value of a
+   * write). Reads return the low 32 bits and leave bits 63:32 in `this.hi`.
+   */
+  private split(lin: number, size: number, access: number, lo: number, hi: number, user: boolean): number {
+    const off = lin & 0xfff;
+    const pa1 = this.translate(lin, access, user);
+    if (pa1 < 0) return (this.hi = 0);
+    const pa2 = this.translate(lin - off + 4096, access, user);
+    if (pa2 < 0) return (this.hi = 0);
+    const n1 = 4096 - off;
+    const phys = this.phys;
+    if (access === ACCESS_WRITE) {
+      for (let i = 0; i < size; i++) {
+        const b = i < 4 ? lo >>> (i * 8) : hi >>> ((i - 4) * 8);
+        if (i < n1) phys.write8(pa1 + i, b & 0xff);
+        else phys.write8(pa2 + i - n1, b & 0xff);
+      }
+      return 0;
+    }
+    let rlo = 0;
+    let rhi = 0;
+    for (let i = 0; i < size; i++) {
+      const b = i < n1 ? phys.read8(pa1 + i) : phys.read8(pa2 + i - n1);
+      if (i < 4) rlo |= b << (i * 8);
+      else rhi |= b << ((i - 4) * 8);
+    }
+    this.hi = rhi >>> 0;
+    return rlo >>> 0;
   }
 
   /** Records a fault and the address it happened at; returns -1 for translate's convenience. */
@@ -103,12 +273,30 @@ export class Mmu {
     return -1;
   }
 
+  // ---- flushes, called by the system layer and the translator ---------------------------------
+
   /** Drops every cached translation (CR3 write without PGE, CR0/CR4 paging changes). */
-  flushAll(): void {}
+  flushAll(): void {
+    this.tlb.flushAll();
+  }
   /** Drops non-global translations (CR3 write with CR4.PGE set). */
-  flushNonGlobal(): void {}
-  /** Drops the translation of one page (INVLPG). */
+  flushNonGlobal(): void {
+    this.tlb.flushNonGlobal();
+  }
+  /** Drops the translation of one page (INVLPG), global or not, at every privilege. */
   flushPage(lin: number): void {
-    void lin;
+    if ((this.u32[IX_EFER] & EFER_LMA) === 0) lin = lin >>> 0;
+    this.tlb.flushPage(lin | 0, (lin - (lin >>> 0)) / TWO32);
+  }
+  /** Forces stores to physical page number `page` onto the slow path (it now holds code). */
+  invalidatePhysPage(page: number): void {
+    this.tlb.invalidatePhysPage(page);
+  }
+  /** For MOV CR3 under PAE paging: 0, or #GP(0) when a present PDPTE has reserved bits set. */
+  checkPdptes(): number {
+    return this.walker.checkPdptes(this.u32[IX_CR3]);
   }
 }
+
+/** The #PF fault value for an error code (for tests and the system layer). */
+export const pageFault = (errorCode: number): number => faultWithCode(VEC_PF, errorCode);
