@@ -1,0 +1,20 @@
+/**
+ * Intel-syntax disassembly of a Decoded instruction, following iced-x86's Intel formatter with
+ * its default options (the oracle the tests compare against): lower case, `,` between operands
+ * without a space, hexadecimal numbers as `0FFh`, memory sizes (`dword ptr`) only where the
+ * operands leave them ambiguous, branch targets as absolute addresses.
+ */
+import type { Decoded } from './decoded.js';
+import { tableRows } from './table.js';
+
+export const COND_NAMES = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge',
+  'le', 'g'];
+
+/** The mnemonic of a decoded instruction (operand-size and condition variants resolved). */
+export function mnemonicOf(d: Decoded): string {
+  const r = tableRows[d.row];
+  const sz = r.byAdSize ? d.adSize : d.opSize;
+  let m = r.mnemonics[sz === 2 ? 0 : sz === 4 ? 1 : 2];
+  if (r.condSuffix) m = m.slice(0, -1) + COND_NAMES[d.cond];
+  return m;
+}
