@@ -15,10 +15,10 @@ import { readFileSync } from 'node:fs';
 import { elfClassOf, elfMachineOf, isElf, parseElf, typeName } from './elf.js';
 import { layoutElf64, looksElf64, writeIdentityPageTables } from './elf64.js';
 import { enterLong64, enterProtected32 } from './entry-state.js';
-import { claim, type Claim, HOLE_END } from './layout.js';
+import { claim, type Claim } from './layout.js';
 import { type BootTarget, LoadError, sizeText } from './load-error.js';
 import { findMultibootHeader, type KernelLayout, layoutMultibootKernel } from './multiboot.js';
-import { type BootModule, writeMultibootInfo } from './multiboot-info.js';
+import { type BootModule, MIN_RAM, writeMultibootInfo } from './multiboot-info.js';
 
 export { type BootTarget, LoadError } from './load-error.js';
 export type { BootModule } from './multiboot-info.js';
@@ -43,7 +43,7 @@ export interface LoadResult {
 export function loadImage(bytes: Uint8Array, machine: BootTarget, opts: LoadOptions): LoadResult {
   const { phys, views } = machine;
   const ramSize = phys.ramSize;
-  if (ramSize < HOLE_END) throw new LoadError(`RAM (${sizeText(ramSize)}) too small: the loader needs at least 1 MiB`);
+  if (ramSize < MIN_RAM) throw new LoadError(`RAM (${sizeText(ramSize)}) too small: the loader needs at least ${sizeText(MIN_RAM)}`);
   const header = findMultibootHeader(bytes);
   let layout: KernelLayout;
   let format: LoadResult['format'];

@@ -8,8 +8,9 @@
  *           command line "<image name> <append text>", the boot loader name "ringvm"; then each
  *           module at the next page boundary
  *
- * mem_lower is 639 (KiB below the EBDA, SeaBIOS's INT 12h answer), mem_upper the KiB of contiguous
- * RAM from 1 MiB, boot_device 0x8000FFFF (first BIOS disk, no partition), all as QEMU reports them.
+ * mem_lower is 639 (KiB below the EBDA, SeaBIOS's INT 12h answer), mem_upper the KiB of available
+ * RAM from 1 MiB to the first reserved range (RAM - 1 MiB - 128 KiB), boot_device 0x8000FFFF (first
+ * BIOS disk, no partition), the memory map below: all as QEMU reports them (docs/boot.md).
  * Both entry paths (multiboot and ELF64 direct entry) hand the kernel this same structure.
  */
 import type { PhysicalMemory } from '../mmu/physmem.js';
@@ -29,6 +30,11 @@ export const MEM_LOWER_KIB = 639;
 export const BOOT_DEVICE = 0x8000ffff;
 const EBDA_START = 0x9fc00;
 const BIOS_START = 0xf0000;
+/** Top of RAM that SeaBIOS reserves for its tables under QEMU, and the BIOS flash below 4 GiB. */
+export const FIRMWARE_TABLES = 0x20000;
+const BIOS_FLASH = 0xfffc0000;
+/** The smallest RAM the loader accepts (QEMU's map needs room above 1 MiB). */
+export const MIN_RAM = 0x200000;
 
 export interface BootModule {
   /** The module string the kernel sees: the file name plus any arguments (a `--initrd` entry). */
@@ -48,15 +54,21 @@ export interface MmapEntry {
   type: number;
 }
 
-/** The PC memory map ringvm reports (the same map a BIOS e820 call would give, minus the ACPI bits). */
+/**
+ * The memory map QEMU + SeaBIOS report (measured with test/boot/fixtures/mbdump.asm at 16, 128 and
+ * 1000 MiB): conventional memory up to the 1 KiB EBDA, the BIOS area, extended memory up to 128 KiB
+ * below the top of RAM (SeaBIOS keeps its tables there), and the 256 KiB BIOS flash below 4 GiB.
+ */
 export function pcMemoryMap(ramSize: number): MmapEntry[] {
-  const map: MmapEntry[] = [
+  const top = ramSize - FIRMWARE_TABLES;
+  return [
     { base: 0, length: EBDA_START, type: MMAP_AVAILABLE },
     { base: EBDA_START, length: 0xa0000 - EBDA_START, type: MMAP_RESERVED },
     { base: BIOS_START, length: HOLE_END - BIOS_START, type: MMAP_RESERVED },
+    { base: HOLE_END, length: top - HOLE_END, type: MMAP_AVAILABLE },
+    { base: top, length: FIRMWARE_TABLES, type: MMAP_RESERVED },
+    { base: BIOS_FLASH, length: 0x100000000 - BIOS_FLASH, type: MMAP_RESERVED },
   ];
-  if (ramSize > HOLE_END) map.push({ base: HOLE_END, length: ramSize - HOLE_END, type: MMAP_AVAILABLE });
-  return map;
 }
 
 const encoder = new TextEncoder();
@@ -133,7 +145,7 @@ export function writeMultibootInfo(
   const w = (off: number, v: number): void => phys.write32(INFO_ADDR + off, v >>> 0);
   w(0, MBI_FLAG_MEMORY | MBI_FLAG_BOOT_DEVICE | MBI_FLAG_CMDLINE | MBI_FLAG_MODS | MBI_FLAG_MMAP | MBI_FLAG_LOADER_NAME);
   w(4, MEM_LOWER_KIB);
-  w(8, Math.max(0, Math.floor((ramSize - HOLE_END) / 1024)));
+  w(8, Math.floor((ramSize - FIRMWARE_TABLES - HOLE_END) / 1024)); // KiB from 1 MiB to the first hole, as QEMU
   w(12, BOOT_DEVICE);
   w(16, cmdlineAddr);
   w(20, mods.length);

@@ -65,7 +65,7 @@ describe('ELF64 direct entry', () => {
     expect(m.phys.read8(gdt + 8 + 6) >> 4).toBe(0xa);
     // Same info structure as multiboot.
     expect(cString(m, m.phys.read32(0x9500 + 16))).toBe('k64 x=1');
-    expect(m.phys.read32(0x9500 + 8)).toBe(31 * 1024);
+    expect(m.phys.read32(0x9500 + 8)).toBe(32 * 1024 - 1024 - 128); // KiB from 1 MiB to SeaBIOS's top 128 KiB
   });
 
   it('identity-maps the low 4 GiB, writable, and the tables avoid the kernel', () => {
