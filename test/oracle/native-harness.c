@@ -264,9 +264,20 @@ static void context_resume_harness(ucontext_t *uc) {
 
 /* ---- signals ------------------------------------------------------------------------------ */
 
+/* Only when the trap number is missing (qemu-i386 does not fill it in): a best guess from the
+   signal. Cannot tell #OF, #BR or #SS from #GP. */
+static int vector_from_signal(int sig, int code) {
+  switch (sig) {
+    case SIGFPE: return code == FPE_INTDIV || code == FPE_INTOVF ? 0 : 16;
+    case SIGILL: return 6;
+    case SIGTRAP: return code == TRAP_TRACE ? 1 : 3;
+    case SIGBUS: return 17;
+    default: return code == SEGV_MAPERR || code == SEGV_ACCERR ? 14 : 13;
+  }
+}
+
 static void on_signal(int sig, siginfo_t *si, void *ctx) {
   ucontext_t *uc = (ucontext_t *)ctx;
-  (void)si;
   if (!g_running) {
     if (sig == SIGPROF) return;
     /* A fault in the harness itself: die of it, so the caller sees the crash. */
@@ -280,6 +291,7 @@ static void on_signal(int sig, siginfo_t *si, void *ctx) {
     g_fault = FAULT_SYSCALL;
   } else {
     g_fault = context_trapno(uc);
+    if (g_fault < 0 || g_fault > 31) g_fault = vector_from_signal(sig, si->si_code);
   }
   context_to_out(uc);
   if (g_fault != 14) g_fault_addr = 0; /* CR2 only means something for #PF */
