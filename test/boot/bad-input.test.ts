@@ -141,6 +141,9 @@ describe('placement', () => {
     );
     expect(reason(aout({ loadAddr: 0x100000, body: pattern(64, 1), headerOffset: 0, entryAddr: 0x200000 }))).toMatch(/^entry point 0x200000 outside/);
   });
+  it('RAM too small for the loader', () => {
+    expect(reason(mbElf([{ paddr: 0x100000, data: code }]), MiB)).toBe('RAM (1 MiB) too small: the loader needs at least 2 MiB');
+  });
   it('modules that do not fit in RAM', () => {
     const o = { ...opts, modules: [{ name: 'big', bytes: new Uint8Array(3 * MiB) }] };
     expect(reason(mbElf([{ paddr: 0x100000, data: code }]), 4 * MiB, o)).toMatch(/^module 'big' at 0x102000\.\.0x402000 outside RAM \(4 MiB\)$/);
