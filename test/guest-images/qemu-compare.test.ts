@@ -1,12 +1,14 @@
 /**
  * The whole-system oracle (ARCHITECTURE.md §8-9): every committed guest image boots on QEMU and
  * on ringvm and prints the same serial output and exits with the same status. Output is compared
- * after the normalisations documented in docs/guest-images.md (vendor string, firmware banner)
- * and nothing else. Skipped when QEMU is not installed; the ringvm half waits for the CLI.
+ * after the one normalisation documented in docs/guest-images.md (a firmware banner) and nothing
+ * else: QEMU reports ringvm's CPUID vendor. Skipped when QEMU is not installed; the ringvm half
+ * runs once src/cli/main.ts exists and fails until ringvm boots the image.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { VENDOR } from '../../src/system/cpuid.js';
 import { IMAGES_DIR, ROOT, bootQemu, bootRingvm, committedImages, hasTool, normaliseSerial } from './images.js';
 
 const qemu = hasTool('qemu-system-x86_64');
@@ -17,7 +19,7 @@ const cli = existsSync(join(ROOT, 'src/cli/main.ts'));
  * the QEMU half works on its own, independent of ringvm. */
 const EXPECTED: Record<string, { serial: string; status: number }> = {
   'hello.bin': {
-    serial: "Hello from ringvm's hello kernel (64-bit long mode)\r\nCPU vendor: <vendor>\r\n",
+    serial: `Hello from ringvm's hello kernel (64-bit long mode)\r\nCPU vendor: ${VENDOR}\r\n`,
     status: 33,
   },
 };
@@ -38,8 +40,6 @@ describe.skipIf(!qemu)('guest images on QEMU and ringvm', () => {
     const r = onQemu(name);
     expect(normaliseSerial(r.serial)).toBe(EXPECTED[name]!.serial);
     expect(r.status).toBe(EXPECTED[name]!.status);
-    // the vendor line holds 12 printable characters, whatever they are
-    expect(r.serial.toString('latin1')).toMatch(/CPU vendor: [\x20-\x7e]{12}\r\n/);
   });
 
   it.skipIf(!cli).each(committedImages())('%s prints the same on ringvm as on QEMU', (name) => {
