@@ -3,7 +3,8 @@
  * registers and the whole info structure on COM1, boots on `qemu-system-i386 -kernel` and the
  * same lines are produced from what ringvm's loader wrote into guest memory and the CPU block.
  * Differences that are deliberate (boot loader name, ESP, the arithmetic flags QEMU's option ROM
- * leaves behind) are named and excluded. Skipped when nasm or qemu-system-i386 is missing.
+ * leaves behind) are named and excluded. The kernel is built twice: as a flat a.out-kludge image and
+ * as an ELF32 (nasm -DELF + ld). Skipped when nasm, ld or qemu-system-i386 is missing.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { loadImage } from '../../src/boot/load.js';
 import { cString, machine, pattern, type TestMachine } from './images.js';
 
 const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const available = has('nasm') && has('qemu-system-i386');
+const available = has('nasm') && has('qemu-system-i386') && has('ld');
 const MiB = 0x100000;
 const h8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
@@ -55,16 +56,26 @@ const IGNORED = /^(esp|eflags|loader)=|^end$/;
 
 describe.skipIf(!available)('multiboot info against QEMU', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringvm-qemu-'));
-  const asm = spawnSync('nasm', ['-f', 'bin', '-o', join(dir, 'mbdump.bin'), join(__dirname, 'fixtures/mbdump.asm')], { encoding: 'utf8' });
+  const src = join(__dirname, 'fixtures/mbdump.asm');
+  const build = [
+    spawnSync('nasm', ['-f', 'bin', '-o', join(dir, 'mbdump.bin'), src], { encoding: 'utf8' }),
+    spawnSync('nasm', ['-f', 'elf32', '-DELF', '-o', join(dir, 'mbdump.o'), src], { encoding: 'utf8' }),
+    spawnSync('ld', ['-m', 'elf_i386', '-N', '-Ttext', '0x100000', '-e', 'start', '-o', join(dir, 'mbdump.elf'), join(dir, 'mbdump.o')], { encoding: 'utf8' }),
+  ];
   writeFileSync(join(dir, 'm1.bin'), 'HELLO');
   writeFileSync(join(dir, 'm2.bin'), pattern(5000, 3));
 
-  for (const [mib, append] of [[16, ''], [128, 'console=ttyS0 x=1']] as const) {
-    it(`-m ${mib} -append '${append}' with two modules`, () => {
-      expect(asm.status, asm.stderr).toBe(0);
+  const cases = [
+    ['mbdump.bin', 16, ''],
+    ['mbdump.bin', 128, 'console=ttyS0 x=1'],
+    ['mbdump.elf', 64, 'elf'],
+  ] as const;
+  for (const [image, mib, append] of cases) {
+    it(`${image} -m ${mib} -append '${append}' with two modules`, () => {
+      for (const b of build) expect(b.status, b.stderr).toBe(0);
       const q = spawnSync(
         'qemu-system-i386',
-        ['-kernel', 'mbdump.bin', '-append', append, '-initrd', 'm1.bin arg=1,m2.bin', '-m', String(mib),
+        ['-kernel', image, '-append', append, '-initrd', 'm1.bin arg=1,m2.bin', '-m', String(mib),
           '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
           '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'],
         { cwd: dir, encoding: 'utf8', timeout: 20_000 },
@@ -78,7 +89,7 @@ describe.skipIf(!available)('multiboot info against QEMU', () => {
         { name: 'm1.bin arg=1', bytes: readFileSync(join(dir, 'm1.bin')) },
         { name: 'm2.bin', bytes: readFileSync(join(dir, 'm2.bin')) },
       ];
-      loadImage(readFileSync(join(dir, 'mbdump.bin')), m, { cmdline: append, imageName: 'mbdump.bin', modules });
+      loadImage(readFileSync(join(dir, image)), m, { cmdline: append, imageName: image, modules });
       expect(ringvmDump(m)).toEqual(qemuLines.filter((l) => !IGNORED.test(l)));
       expect(cString(m, m.phys.read32(0x9500 + 64))).toBe('ringvm');
     });
