@@ -135,6 +135,7 @@ start64:
     mov [rel vendor], ebx
     mov [rel vendor + 4], edx
     mov [rel vendor + 8], ecx
+    mov byte [rel vendor + 12], 0   ; terminate it ourselves too: no trust in bss zeroing
     lea rsi, [rel msg_vendor]
     call puts
     lea rsi, [rel vendor]
