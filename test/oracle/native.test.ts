@@ -207,6 +207,17 @@ describe.skipIf(!have32)('native harness, 32-bit', () => {
     expect(sc!.fault).toBe(FAULT_SYSCALL);
   });
 
+  it('null DS/ES/GS loaded by a case (then a #GP through DS) leave the harness working', () => {
+    const rs = runNativeBatch32([
+      mk([0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xe8]), // mov ds, eax; mov es, eax; mov gs, eax (eax = 0)
+      mk([0x8e, 0xd8, 0x8b, 0x03], { [RBX]: BigInt(SCRATCH_BASE) }), // mov ds, eax; mov eax, [ebx]
+      mk([0x01, 0xd8], { [RAX]: 2n, [RBX]: 3n }),
+    ]);
+    expect(rs.map((r) => r.fault)).toEqual([FAULT_NONE, 13, FAULT_NONE]);
+    expect(rs[1]!.faultRip).toBe(BigInt(CODE_BASE + 2));
+    expect(rs[2]!.regs[RAX]).toBe(5n);
+  });
+
   it('registers 8..15 and the upper halves come back zero', () => {
     const c = mk([0x90], { [RAX]: 0xffffffff00000001n, 9: 5n });
     const [r] = runNativeBatch32([c]);
