@@ -12,6 +12,7 @@
 import { FLAG_IF, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT, OFF_RFLAGS, RAM_BASE, StateViews, WASM_PAGE } from '../cpu/state.js';
 import type { IrqLine, StopRequester } from '../devices/device.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
+import { PicPair } from '../devices/pic8259.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { Mmu } from '../mmu/mmu.js';
 import { PhysicalMemory } from '../mmu/physmem.js';
@@ -65,6 +66,7 @@ export class Machine implements StopRequester {
   readonly ctx: SystemContext;
   readonly clock: VirtualClock;
   readonly uart: Uart16550;
+  readonly pic = new PicPair();
   readonly engine: Engine;
   private stop: StopInfo | null = null;
   /** True while something outside the guest can still raise an interrupt (console input). */
@@ -84,6 +86,11 @@ export class Machine implements StopRequester {
     this.ctx = new SystemContext(this.views, this.phys, this.mmu, this.ports);
     this.clock = new VirtualClock(this.views, options.ips);
 
+    this.ports.register(0x20, 2, this.pic);
+    this.ports.register(0xa0, 2, this.pic);
+    this.ports.register(0x4d0, 2, this.pic);
+    this.ctx.intc = this.pic;
+
     this.uart = new Uart16550(COM1_BASE, this.irqLine(COM1_IRQ), options.serialSink);
     this.ports.register(COM1_BASE, 8, this.uart);
     this.ports.register(DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, new DebugExit(this));
@@ -94,9 +101,9 @@ export class Machine implements StopRequester {
     this.phys.onCodeWrite = (page) => this.engine.invalidatePage(page);
   }
 
-  /** Interrupt lines are wired to the interrupt controller once the board has one. */
-  private irqLine(_irq: number): IrqLine | null {
-    return null;
+  /** The ISA interrupt line `irq`, wired to the 8259A pair as on a PC/AT. */
+  private irqLine(irq: number): IrqLine {
+    return this.pic.irq(irq);
   }
 
   requestStop(reason: string, status: number): void {

@@ -1,0 +1,117 @@
+/**
+ * `ringvm run IMAGE`: build a machine, load the image, connect the console, run until the guest
+ * stops, and turn the reason into an exit status:
+ *   debug-exit (v<<1)|1 · guest halted 0 · bad image or option 2 · triple fault 3 ·
+ *   --max-insns reached 4 · unsupported guest feature 5 · interrupted (Ctrl-C, Ctrl-A x) 130.
+ */
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { loadImage, parseInitrd, readImageFile } from '../boot/load.js';
+import type { BootModule } from '../boot/multiboot-info.js';
+import { LoadError } from '../boot/load-error.js';
+import { DEFAULT_IPS } from '../machine/clock.js';
+import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
+import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
+import { attachStdin, ByteSink, openSerialSink, parseSerial } from './console.js';
+import { fail, UsageError } from './errors.js';
+
+interface RunOptions {
+  mem: string;
+  append: string;
+  initrd?: string;
+  serial: string;
+  debugcon: string;
+  maxInsns?: string;
+  ips: string;
+  quiet?: boolean;
+}
+
+function parseCount(name: string, text: string): number {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${name}: expected a positive whole number, got '${text}'`);
+  return n;
+}
+
+export async function runImage(image: string, o: RunOptions): Promise<number> {
+  let ramSize: number;
+  try {
+    ramSize = parseMemSize(o.mem);
+  } catch (e) {
+    if (e instanceof SizeError) throw new UsageError(`--mem: ${e.message}`);
+    throw e;
+  }
+  let serialTarget;
+  try {
+    serialTarget = parseSerial(o.serial);
+  } catch (e) {
+    throw new UsageError(`--serial: ${(e as Error).message}`);
+  }
+  const maxInsns = o.maxInsns === undefined ? Infinity : parseCount('--max-insns', o.maxInsns);
+  const ips = parseCount('--ips', o.ips);
+
+  let bytes: Uint8Array;
+  let modules: BootModule[] = [];
+  try {
+    bytes = readImageFile(image);
+    if (o.initrd) modules = parseInitrd(o.initrd);
+  } catch (e) {
+    if (e instanceof LoadError) return fail(`${image}: ${e.reason}`, 2);
+    throw e;
+  }
+
+  const serial = openSerialSink(serialTarget);
+  const debugcon = new ByteSink(o.debugcon === 'none' ? null : 2);
+  let machine: Machine;
+  try {
+    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips });
+  } catch (e) {
+    if (e instanceof MachineError) return fail(`--mem ${formatSize(ramSize)}: ${e.message}`, 2);
+    throw e;
+  }
+  try {
+    loadImage(bytes, machine, { cmdline: o.append, imageName: image, modules });
+  } catch (e) {
+    if (e instanceof LoadError) return fail(`${image}: ${e.reason}`, 2);
+    throw e;
+  }
+
+  const detach = attachStdin(machine);
+  const onSigint = (): void => machine.interrupt('interrupted (SIGINT)');
+  process.on('SIGINT', onSigint);
+  const flusher = setInterval(() => serial.sink.flush(), 50);
+  let stop: StopInfo;
+  try {
+    stop = await machine.run();
+  } finally {
+    clearInterval(flusher);
+    process.off('SIGINT', onSigint);
+    detach();
+    serial.sink.flush();
+    debugcon.flush();
+    serial.close();
+  }
+  if (!o.quiet) {
+    const where = basename(image);
+    process.stderr.write(`ringvm: ${where}: ${stop.reason} after ${machine.instructions()} instructions (exit status ${stop.status})\n`);
+    if (stop.dump) process.stderr.write(stop.dump + '\n');
+  }
+  return stop.status;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('boot a kernel image (multiboot v1 ELF32 or a.out-kludge flat image, or an ELF64 executable) and run it')
+    .argument('<image>', 'the kernel image file')
+    .option('-m, --mem <size>', 'guest RAM size, with K/M/G suffix (at most 3G)', '128M')
+    .option('--append <cmdline>', 'kernel command line (multiboot cmdline after the image name)', '')
+    .option('--initrd <files>', 'comma-separated multiboot modules, each "file [args]", as QEMU')
+    .option('--serial <target>', 'COM1 output: stdio, none or file:PATH', 'stdio')
+    .option('--debugcon <target>', 'port 0xE9 debug console output: stderr or none', 'stderr')
+    .option('--max-insns <n>', 'stop after N guest instructions (exit status 4)')
+    .option('--ips <n>', 'guest instructions per guest second (virtual time)', String(DEFAULT_IPS))
+    .option('-q, --quiet', 'do not print the stop reason on stderr')
+    .action(async (image: string, o: RunOptions) => {
+      process.exitCode = await runImage(image, o);
+    });
+}
