@@ -142,6 +142,11 @@ describe('4-level paging', () => {
     r.mmu.flushAll();
     r.mmu.translate(0x40000000, ACCESS_READ, true);
     expect(r.mmu.fault).toBe(pf(8 | 4 | 1));
+    r.mmu.fault = 0;
+    r.w64(PDPT + 8, 0x40000000 | 0x20000000 | PS | P | RW | US); // bit 29 too
+    r.mmu.flushAll();
+    r.mmu.translate(0x40000000, ACCESS_READ, true);
+    expect(r.mmu.fault).toBe(pf(8 | 4 | 1));
   });
 
   it('reserves PS in a PML4E and bits 51:40, but ignores bits 62:52', () => {

@@ -107,6 +107,12 @@ describe('software TLB', () => {
     r.mmu.write16(0x2000, 0x55aa, true);
     expect(writes).toEqual([7, 8]);
     expect(r.r32(0x8000)).toBe(0x55aa);
+    // while the mark stays, every store is reported, the second one too
+    r.phys.onCodeWrite = (page) => void writes.push(page);
+    bitmap[CODE_BITMAP_BASE + 1] |= 1 << 0;
+    r.mmu.write8(0x2010, 1, true);
+    r.mmu.write32(0x2020, 2, true);
+    expect(writes).toEqual([7, 8, 8, 8]);
   });
 
   it('fills the entry layout documented in tlb.ts', () => {
@@ -126,8 +132,10 @@ describe('software TLB', () => {
     r.setRegs({ cr0: PE, cr4: 0 }); // no paging
     r.mmu.write32(0xc0000, 0x12345678, false);
     r.mmu.write8(0xc0004, 0x12, false);
+    r.mmu.write32(0xc0008, 0x12, false);
     expect(r.r32(0xc0000)).toBe(0);
     expect(r.r32(0xc0004)).toBe(0);
+    expect(r.r32(0xc0008)).toBe(0);
     const log: string[] = [];
     const dev: MmioDevice = {
       mmioRead: (off: number, size: number) => {
