@@ -20,9 +20,11 @@ import {
   IMM_IV, IMM_IW, IMM_IWIB, IMM_IZ, IMM_JB, IMM_JZ, IMM_NONE, IMM_O,
 } from './table-defs.js';
 import { LOOKUP, ROW_FLAGS, ROW_IMM, SLOT_MODRM, rowByName } from './table.js';
+import { THREEDNOW_NAMES } from './table-sse.js';
 
 const ROW_NOP = rowByName('nop');
 const ROW_PAUSE = rowByName('pause');
+const ROW_3DNOW = rowByName('3dnowPqQqIb');
 
 /**
  * Sets status for running out of bytes, `needEnd` being the position just past the byte that was
@@ -256,7 +258,7 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
     out.length = p - pos;
     return;
   }
-  if (slot === 0x90 && (rex & 1) === 0) {
+  if (slot === 0x90 && (rex & 9) === 0) {
     if (pfx === MP_F3) row = ROW_PAUSE;
     else if ((prefixes & PFX_OPSIZE) === 0) row = ROW_NOP;
   }
@@ -354,6 +356,7 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
     }
   }
   out.length = p - pos;
+  if (row === ROW_3DNOW && THREEDNOW_NAMES[out.imm] === '') out.status = FAULT_UD;
   if ((prefixes & PFX_LOCK) !== 0 && ((flags & F_LOCK) === 0 || out.isMem === 0)) {
     out.status = FAULT_UD;
   }

@@ -47,7 +47,7 @@ const SLOT_SEEN = new Uint8Array(1024);
 
 /** Operands that are not ModRM-encoded even though they start with a ModRM letter. */
 const FIXED = new Set(['AL', 'CL', 'DX', 'AX', 'rAX', 'eAX', '1', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS',
-  'ST0', 'Zb', 'Zv', 'Xb', 'Xv', 'Xz', 'Yb', 'Yv', 'Yz']);
+  'ST0', 'XMM0', 'Zb', 'Zv', 'Xb', 'Xv', 'Xz', 'Yb', 'Yv', 'Yz']);
 
 const immOf = (op: string): number => {
   switch (op) {
