@@ -99,6 +99,9 @@ export class LocalApic implements MmioDevice, TimerOwner {
   private timerRunning = false;
   private readonly bus: TickRate;
   private extInt: ExtIntSource | null = null;
+  /** IA32_APIC_BASE.EN: when clear the APIC is off and the PIC's INTR goes straight to the CPU. */
+  private hardwareEnabled = true;
+  private readonly bsp: boolean;
   /** Called on EOI of a level-triggered vector (TMR set), for an I/O APIC's remote IRR. */
   onLevelEoi: ((vector: number) => void) | null = null;
   /** Timer interrupts delivered, for --stats. */
@@ -110,7 +113,8 @@ export class LocalApic implements MmioDevice, TimerOwner {
   ) {
     this.bus = new TickRate(clock, opts.busHz ?? LAPIC_DEFAULT_BUS_HZ);
     this.id = (opts.id ?? 0) & 0xff;
-    this.reset(opts.bsp ?? true);
+    this.bsp = opts.bsp ?? true;
+    this.reset(this.bsp);
   }
 
   /** Power-up / INIT state (SDM "Local APIC State After Power-Up or Reset"). */
@@ -137,6 +141,17 @@ export class LocalApic implements MmioDevice, TimerOwner {
   /** Routes the 8259 pair through LINT0 (delivered while LINT0 is an unmasked ExtINT entry). */
   setExtInt(source: ExtIntSource | null): void {
     this.extInt = source;
+  }
+
+  /**
+   * Follows IA32_APIC_BASE bit 11 (the machine wires the MSR write here). Clearing it makes the
+   * processor behave as one without an APIC (SDM "Enabling or Disabling the Local APIC"): the
+   * PIC's requests are delivered directly and this APIC returns to its power-up state.
+   */
+  setHardwareEnabled(on: boolean): void {
+    if (on === this.hardwareEnabled) return;
+    this.hardwareEnabled = on;
+    this.reset(this.bsp);
   }
 
   softwareEnabled(): boolean {
@@ -175,6 +190,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
   }
 
   hasInterrupt(): boolean {
+    if (!this.hardwareEnabled) return this.extInt !== null && this.extInt.hasInterrupt();
     if (this.extInt !== null && this.acceptsExtInt() && this.extInt.hasInterrupt()) return true;
     return this.deliverable() >= 0;
   }
@@ -185,6 +201,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
    * ISR bit set.
    */
   acknowledge(): number {
+    if (!this.hardwareEnabled) return this.extInt !== null ? this.extInt.acknowledge() : this.svr & 0xff;
     if (this.extInt !== null && this.acceptsExtInt() && this.extInt.hasInterrupt()) {
       return this.extInt.acknowledge();
     }
@@ -200,6 +217,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
    * illegal and set the receive-illegal-vector error instead.
    */
   accept(vector: number, levelTriggered: boolean): void {
+    if (!this.hardwareEnabled) return;
     vector &= 0xff;
     if (vector < 16) {
       this.signalError(ESR_RECEIVE_ILLEGAL_VECTOR);

@@ -213,4 +213,20 @@ describe('local APIC', () => {
     wr(apic, 0x350, 0x700);
     expect(apic.acknowledge()).toBe(0x23);
   });
+
+  it('hands interrupts straight to the PIC when IA32_APIC_BASE.EN is cleared, and resets', () => {
+    const { apic } = setup();
+    const pic = new PicPair();
+    for (const [port, v] of [[0x20, 0x11], [0x21, 0x20], [0x21, 0x04], [0x21, 0x01]]) pic.portWrite(port, 1, v);
+    apic.setExtInt(pic);
+    wr(apic, 0x350, 0x10700); // LINT0 masked: the PIC is cut off while the APIC is on
+    selfIpi(apic, 0x50);
+    apic.setHardwareEnabled(false);
+    expect(apic.hasInterrupt()).toBe(false); // the IRR went with the reset
+    pic.irq(4).raise();
+    expect(apic.acknowledge()).toBe(0x24);
+    apic.setHardwareEnabled(true);
+    expect(rd(apic, 0xf0)).toBe(0xff); // power-up state again
+    expect(rd(apic, 0x350)).toBe(0x700);
+  });
 });
