@@ -61,6 +61,9 @@ export class Cpu {
   user = false;
   /** High half of the last 64-bit read (rd64, pop64, ...) or effective address. */
   hi = 0;
+  /** Exact halves of the last 64-bit effective address computed by `ea` (for LEA). */
+  eaLo = 0;
+  eaHi = 0;
 
   constructor(readonly ctx: SystemContext) {
     this.views = ctx.views;
@@ -155,12 +158,14 @@ export class Cpu {
     const m = this.m;
     let lo = d.disp | 0;
     if (d.adSize === 8) {
-      let hi = lo >> 31;
+      let hi = d.dispHi | 0;
       lo >>>= 0;
       const b = d.base;
       if (b >= 0) {
         if (b === BASE_RIP) {
           const n = this.nextRip + d.disp;
+          this.eaLo = n | 0;
+          this.eaHi = Math.floor(n / TWO32) | 0;
           return n;
         }
         lo += m[b << 1] >>> 0;
@@ -173,6 +178,8 @@ export class Cpu {
         hi += s === 0 ? m[(x << 1) + 1] : (m[(x << 1) + 1] << s) | 0;
       }
       hi = (hi + Math.floor(lo / TWO32)) | 0;
+      this.eaLo = lo | 0;
+      this.eaHi = hi;
       return hi * TWO32 + (lo >>> 0);
     }
     const b = d.base;
@@ -241,8 +248,8 @@ export class Cpu {
   rd64(s: number, off: number): number {
     const l = this.linear(s, off, 8, false);
     if (this.mmu.fault !== 0) return 0;
-    const lo = this.mmu.read32(l, this.user) | 0;
-    this.hi = this.mmu.read32(l + 4, this.user) | 0;
+    const lo = this.mmu.read64(l, this.user) | 0;
+    this.hi = this.mmu.hi | 0;
     return lo;
   }
   wr8(s: number, off: number, v: number): void {
@@ -260,11 +267,7 @@ export class Cpu {
   /** An 8-byte store that writes nothing if either half faults. */
   wr64(s: number, off: number, lo: number, hi: number): void {
     const l = this.linear(s, off, 8, true);
-    if (this.mmu.fault !== 0) return;
-    const mmu = this.mmu;
-    if (mmu.translate(l + 7, 1, this.user) < 0) return;
-    mmu.write32(l, lo >>> 0, this.user);
-    if (mmu.fault === 0) mmu.write32(l + 4, hi >>> 0, this.user);
+    if (this.mmu.fault === 0) this.mmu.write64(l, lo >>> 0, hi >>> 0, this.user);
   }
   /** A read of `size` bytes (1/2/4/8) at offset off of segment s. */
   rd(s: number, off: number, size: number): number {

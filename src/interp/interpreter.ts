@@ -1,0 +1,286 @@
+/**
+ * The interpreter's run loop (ARCHITECTURE.md §4): fetch through the MMU at CS:rIP, decode once
+ * (a cache of decoded instructions per guest-physical page), dispatch through the dense handler
+ * array, and between instructions take pending external interrupts and deliver the faults handlers
+ * return, through the system layer's IDT delivery.
+ *
+ * Counting: every executed instruction counts one, a REP string instruction counts one per
+ * handler call (a call runs a bounded number of iterations and re-executes itself while the count
+ * is not exhausted, so interrupts are taken between slices), and delivering a fault counts one
+ * (so a guest stuck in a fault loop still reaches `stopAt`).
+ *
+ * The decode cache: `PageCache` objects hold the decoded instructions of one 4 KiB guest-physical
+ * page, keyed by offset, tagged with the bitness they were decoded for. Creating one marks the page
+ * in the code-page bitmap, so any store to the page calls PhysicalMemory.onCodeWrite, which the
+ * machine wires to `invalidatePage` (the constructor installs it when nothing else is wired).
+ * Instructions that cross a page boundary or live outside RAM are decoded each time.
+ */
+import {
+  CODE_BITMAP_BASE, FLAG_IF, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_EXIT_REQUEST, OFF_HALTED,
+  OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
+} from '../cpu/state.js';
+import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
+import { IX_FLAGS } from '../cpu/flags.js';
+import { DEC_NEED_MORE, DEC_OK, Decoded } from '../cpu/decoded.js';
+import { decode } from '../cpu/decoder.js';
+import { ROW_FLAGS } from '../cpu/table.js';
+import { F_PRIV } from '../cpu/table-defs.js';
+import { ACCESS_FETCH } from '../mmu/mmu.js';
+import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
+import { EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
+import { Cpu, STOP_HALT, type Handler } from './cpu.js';
+import { GP_REGISTRARS, buildDispatch, type Registrar } from './dispatch.js';
+
+export const RUN_LIMIT = 0;
+export const RUN_HALT = 1;
+export const RUN_EXIT_REQUEST = 2;
+export const RUN_TRIPLE_FAULT = 3;
+export const RUN_UNSUPPORTED = 4;
+
+const IX_MODE = OFF_MODE >> 2;
+const IX_CPL = OFF_CPL >> 2;
+const IX_EXIT = OFF_EXIT_REQUEST >> 2;
+const IX_HALTED = OFF_HALTED >> 2;
+const IX_SHADOW = OFF_INT_SHADOW >> 2;
+const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
+const IX_CS_LIMIT = (segOffset(SEG_CS) + SEG_LIMIT) >> 2;
+const BITNESS = [16, 16, 32, 64, 16]; // by MODE_*
+
+/** Decoded instructions of one guest-physical page. */
+class PageCache {
+  readonly insns: (Decoded | undefined)[] = new Array(4096);
+  /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
+  readonly bits = new Uint8Array(4096);
+}
+
+export class Interpreter {
+  readonly cpu: Cpu;
+  readonly handlers: Handler[];
+  private readonly rowPriv: Uint8Array;
+  private readonly pages = new Map<number, PageCache>();
+  private lastPageNo = -1;
+  private lastPage: PageCache | null = null;
+  /** Scratch for instructions decoded each time (page-crossing, outside RAM). */
+  private readonly scratch = new Decoded();
+  private readonly fetchBuf = new Uint8Array(16);
+  /** Statistics: decodes done (cache misses). */
+  decodes = 0;
+
+  constructor(
+    readonly ctx: SystemContext,
+    registrars: Registrar[] = GP_REGISTRARS,
+  ) {
+    this.cpu = new Cpu(ctx);
+    this.handlers = buildDispatch(registrars);
+    this.rowPriv = Uint8Array.from(ROW_FLAGS, (f) => ((f & F_PRIV) !== 0 ? 1 : 0));
+    if (ctx.phys.onCodeWrite === null) ctx.phys.onCodeWrite = (page) => this.invalidatePage(page);
+    this.cpu.rip = this.cpu.loadRip();
+  }
+
+  /** Drops every decoded instruction of guest-physical page `page` (a store hit it). */
+  invalidatePage(page: number): void {
+    if (this.pages.delete(page)) {
+      const u8 = this.cpu.u8;
+      u8[CODE_BITMAP_BASE + (page >>> 3)] &= ~(1 << (page & 7));
+    }
+    if (page === this.lastPageNo) {
+      this.lastPageNo = -1;
+      this.lastPage = null;
+    }
+  }
+
+  /** Drops the whole decode cache (after a bulk load, or when the caller cannot say which page). */
+  flush(): void {
+    for (const page of this.pages.keys()) this.invalidatePage(page);
+  }
+
+  /** Executes one instruction (or delivers one pending event); returns a RUN_* code. */
+  step(): number {
+    return this.run(this.cpu.views.getNum(OFF_INSN_COUNT) + 1);
+  }
+
+  /**
+   * Runs until the instruction counter reaches `stopAt`, a HLT, an exit request or a triple
+   * fault; returns the RUN_* reason. OFF_RIP and OFF_INSN_COUNT are current on return.
+   */
+  run(stopAt: number): number {
+    const cpu = this.cpu;
+    const views = cpu.views;
+    const m = cpu.m;
+    const u32 = cpu.u32;
+    const mmu = cpu.mmu;
+    const ctx = this.ctx;
+    const handlers = this.handlers;
+    let count = views.getNum(OFF_INSN_COUNT);
+    cpu.refreshMode();
+    cpu.rip = cpu.loadRip();
+    let result = RUN_LIMIT;
+
+    for (;;) {
+      if (count >= stopAt) break;
+      if (u32[IX_EXIT] !== 0) {
+        result = RUN_EXIT_REQUEST;
+        break;
+      }
+      // ---- external interrupts, between instructions ----
+      const shadow = u32[IX_SHADOW];
+      if (shadow !== 0) u32[IX_SHADOW] = 0;
+      else if ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) {
+        const vector = ctx.intc.acknowledge();
+        cpu.storeRip(cpu.rip);
+        const r = deliver(ctx, vector, -1, EV_EXTERNAL);
+        cpu.refreshMode();
+        cpu.rip = cpu.loadRip();
+        if (r !== DELIVER_OK) {
+          result = r === DELIVER_TRIPLE_FAULT ? RUN_TRIPLE_FAULT : RUN_UNSUPPORTED;
+          break;
+        }
+        count++;
+        continue;
+      }
+      if (u32[IX_HALTED] !== 0) {
+        result = RUN_HALT;
+        break;
+      }
+
+      // ---- fetch and decode ----
+      const mode = u32[IX_MODE];
+      cpu.mode = mode;
+      const user = u32[IX_CPL] === 3;
+      cpu.user = user;
+      const rip = cpu.rip;
+      let d = this.lookup(mode, rip, user);
+      let f: number;
+      if (d === null) {
+        f = mmu.fault;
+      } else if (d.status !== DEC_OK) {
+        f = d.status;
+      } else {
+        const len = d.length;
+        if (mode === MODE_LONG64) cpu.nextRip = rip + len;
+        else {
+          const next = rip + len;
+          if (next - 1 > u32[IX_CS_LIMIT]) {
+            f = FAULT_GP0;
+            d = null;
+          }
+          cpu.nextRip = mode === MODE_PROT32 ? next >>> 0 : next & 0xffff;
+        }
+        // ---- execute ----
+        if (d === null) f = FAULT_GP0;
+        else if (this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0) f = FAULT_GP0;
+        else f = handlers[d.row](cpu, d);
+      }
+      count++;
+      if (f === 0) {
+        cpu.rip = cpu.nextRip;
+        continue;
+      }
+      if ((f & FAULT) !== 0) {
+        // A fault: RIP still names the faulting instruction.
+        mmu.fault = 0;
+        cpu.storeRip(cpu.rip);
+        views.setNum(OFF_INSN_COUNT, count);
+        const r = deliverFault(ctx, f);
+        cpu.refreshMode();
+        cpu.rip = cpu.loadRip();
+        if (r !== DELIVER_OK) {
+          result = r === DELIVER_TRIPLE_FAULT ? RUN_TRIPLE_FAULT : RUN_UNSUPPORTED;
+          break;
+        }
+        continue;
+      }
+      // A STOP_* code: the instruction completed.
+      cpu.rip = cpu.nextRip;
+      cpu.refreshMode();
+      if (f === STOP_HALT) {
+        result = RUN_HALT;
+        break;
+      }
+    }
+    cpu.storeRip(cpu.rip);
+    views.setNum(OFF_INSN_COUNT, count);
+    return result;
+  }
+
+  /**
+   * The decoded instruction at CS:rip, from the cache or freshly decoded. Returns null when the
+   * fetch faulted (mmu.fault holds the fault); a decoded instruction may carry a fault status.
+   */
+  private lookup(mode: number, rip: number, user: boolean): Decoded | null {
+    const cpu = this.cpu;
+    const bits = BITNESS[mode];
+    const lin = mode === MODE_LONG64 ? rip : (cpu.u32[IX_CS_BASE] + rip) >>> 0;
+    const pa = cpu.mmu.translate(lin, ACCESS_FETCH, user);
+    if (pa < 0) return null;
+    const pageNo = Math.floor(pa / 4096);
+    const off = pa & 0xfff;
+    let page = this.lastPage;
+    if (pageNo !== this.lastPageNo) {
+      page = this.pages.get(pageNo) ?? null;
+      if (page !== null) {
+        this.lastPage = page;
+        this.lastPageNo = pageNo;
+      }
+    }
+    if (page !== null && page.bits[off] === bits) return page.insns[off] as Decoded;
+    return this.decodeAt(lin, pa, pageNo, off, bits, user);
+  }
+
+  private decodeAt(lin: number, pa: number, pageNo: number, off: number, bits: number, user: boolean): Decoded | null {
+    const cpu = this.cpu;
+    const phys = this.ctx.phys;
+    this.decodes++;
+    const pageEnd = (pageNo + 1) * 4096;
+    if (phys.isRam(pa, 1)) {
+      const avail = Math.min(pageEnd, phys.ramSize) - pa;
+      const d = new Decoded();
+      decode(cpu.u8, RAM_BASE + pa, RAM_BASE + pa + avail, bits, d);
+      if (d.status !== DEC_NEED_MORE) {
+        if (avail >= 15 || pa + avail === pageEnd) this.store(pageNo, off, bits, d);
+        return d;
+      }
+    }
+    // Page-crossing or outside RAM: fetch byte by byte through the MMU, up to 15 bytes.
+    const buf = this.fetchBuf;
+    const mmu = cpu.mmu;
+    let n = 0;
+    let fetchFault = 0;
+    for (; n < 15; n++) {
+      const b = mmu.fetch8(lin + n, user);
+      if (mmu.fault !== 0) {
+        fetchFault = mmu.fault;
+        mmu.fault = 0;
+        break;
+      }
+      buf[n] = b;
+      // No need to fetch further once the bytes decode completely.
+      if (n >= 0 && lin + n + 1 === (Math.floor(lin / 4096) + 1) * 4096) {
+        const d = this.scratch;
+        decode(buf, 0, n + 1, bits, d);
+        if (d.status !== DEC_NEED_MORE) return d;
+      }
+    }
+    const d = this.scratch;
+    decode(buf, 0, n, bits, d);
+    if (d.status === DEC_NEED_MORE && fetchFault !== 0) {
+      mmu.fault = fetchFault;
+      return null;
+    }
+    return d;
+  }
+
+  private store(pageNo: number, off: number, bits: number, d: Decoded): void {
+    let page = this.pages.get(pageNo);
+    if (page === undefined) {
+      page = new PageCache();
+      this.pages.set(pageNo, page);
+      const u8 = this.cpu.u8;
+      u8[CODE_BITMAP_BASE + (pageNo >>> 3)] |= 1 << (pageNo & 7);
+    }
+    page.insns[off] = d;
+    page.bits[off] = bits;
+    this.lastPage = page;
+    this.lastPageNo = pageNo;
+  }
+}
