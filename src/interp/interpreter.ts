@@ -204,6 +204,35 @@ export class Interpreter {
   }
 
   /**
+   * Executes the instruction at RIP and returns what its handler returned: 0, a fault value (not
+   * delivered: RIP and registers are as before it, mmu.fault is cleared) or a STOP_* code. No
+   * interrupts, no instruction counting: for tests and for lockstep comparison with the translator.
+   */
+  stepRaw(): number {
+    const cpu = this.cpu;
+    cpu.refreshMode();
+    cpu.rip = cpu.loadRip();
+    const mode = cpu.mode;
+    const rip = cpu.rip;
+    const d = this.lookup(mode, rip, cpu.user);
+    let f: number;
+    if (d === null) f = cpu.mmu.fault;
+    else if (d.status !== DEC_OK) f = d.status;
+    else {
+      const next = rip + d.length;
+      if (mode !== MODE_LONG64 && next - 1 > cpu.u32[IX_CS_LIMIT]) f = FAULT_GP0;
+      else if (this.rowPriv[d.row] !== 0 && cpu.u32[IX_CPL] !== 0) f = FAULT_GP0;
+      else {
+        cpu.nextRip = mode === MODE_LONG64 ? next : mode === MODE_PROT32 ? next >>> 0 : next & 0xffff;
+        f = this.handlers[d.row](cpu, d);
+      }
+    }
+    cpu.mmu.fault = 0;
+    if (f === 0 || (f & FAULT) === 0) cpu.storeRip(cpu.nextRip);
+    return f;
+  }
+
+  /**
    * The decoded instruction at CS:rip, from the cache or freshly decoded. Returns null when the
    * fetch faulted (mmu.fault holds the fault); a decoded instruction may carry a fault status.
    */

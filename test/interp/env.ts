@@ -1,0 +1,115 @@
+/**
+ * A small machine for interpreter tests: 64-bit user mode (CPL 3) with 4-level paging that maps
+ * exactly the native oracle's layout (test/oracle/native.ts): a 4 KiB scratch page at
+ * SCRATCH_BASE and a 4 KiB code page at CODE_BASE, nothing else. `runCase` runs one snippet until
+ * RIP falls off its end (or a fault, or a step limit) with stepRaw, so faults come back as values
+ * instead of going through an IDT.
+ */
+import {
+  ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
+  OFF_EFER, OFF_MODE, OFF_RFLAGS, OFF_RIP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SELECTOR, StateViews,
+  WASM_PAGE, gprOffset, segOffset,
+} from '../../src/cpu/state.js';
+import { getFlags } from '../../src/cpu/flags.js';
+import { FAULT, faultVector } from '../../src/cpu/fault.js';
+import { PhysicalMemory } from '../../src/mmu/physmem.js';
+import { Mmu } from '../../src/mmu/mmu.js';
+import { PortBus } from '../../src/mmu/ports.js';
+import { SystemContext } from '../../src/system/context.js';
+import { Interpreter } from '../../src/interp/interpreter.js';
+
+export const SCRATCH_BASE = 0x10000000;
+export const CODE_BASE = 0x20000000;
+export const SCRATCH_SIZE = 4096;
+const RAM = 1 << 20;
+const PML4 = 0x1000;
+const PDPT = 0x2000;
+const PD = 0x3000;
+const PT_SCRATCH = 0x4000;
+const PT_CODE = 0x5000;
+export const SCRATCH_PHYS = 0x10000;
+export const CODE_PHYS = 0x20000;
+
+export interface CaseResult {
+  regs: bigint[];
+  rflags: number;
+  mem: Uint8Array;
+  /** -1 for none, else the vector. */
+  fault: number;
+  steps: number;
+}
+
+export class TestMachine {
+  readonly views: StateViews;
+  readonly phys: PhysicalMemory;
+  readonly mmu: Mmu;
+  readonly ctx: SystemContext;
+  readonly interp: Interpreter;
+
+  constructor() {
+    const pages = (RAM_BASE + RAM) / WASM_PAGE;
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.views = new StateViews(memory);
+    this.phys = new PhysicalMemory(this.views, RAM);
+    this.mmu = new Mmu(this.views, this.phys);
+    this.ctx = new SystemContext(this.views, this.phys, this.mmu, new PortBus());
+    const w = (pa: number, lo: number): void => {
+      this.phys.write32(pa, lo);
+      this.phys.write32(pa + 4, 0);
+    };
+    w(PML4, PDPT | 7);
+    w(PDPT, PD | 7);
+    w(PD + 8 * (SCRATCH_BASE >>> 21), PT_SCRATCH | 7);
+    w(PD + 8 * (CODE_BASE >>> 21), PT_CODE | 7);
+    w(PT_SCRATCH, SCRATCH_PHYS | 7);
+    w(PT_CODE, CODE_PHYS | 7);
+    const v = this.views;
+    v.set64(OFF_CR0, CR0_PE | CR0_PG | 0x10, 0);
+    v.set64(OFF_CR3, PML4, 0);
+    v.set64(OFF_CR4, CR4_PAE, 0);
+    v.set64(OFF_EFER, EFER_LME | EFER_LMA, 0);
+    v.u32[OFF_CPL >> 2] = 3;
+    v.u32[OFF_MODE >> 2] = MODE_LONG64;
+    for (let s = 0; s < 6; s++) {
+      const o = segOffset(s);
+      v.u32[(o + SEG_SELECTOR) >> 2] = s === 1 ? 0x33 : 0x2b;
+      v.set64(o + SEG_BASE, 0, 0);
+      v.u32[(o + SEG_LIMIT) >> 2] = 0xffffffff;
+      v.u32[(o + SEG_ATTR) >> 2] = s === 1 ? 0xfb | ATTR_L : 0xf3;
+    }
+    this.interp = new Interpreter(this.ctx);
+  }
+
+  runCase(code: Uint8Array, regs: bigint[], rflags: number, mem: Uint8Array, maxSteps = 1000): CaseResult {
+    const v = this.views;
+    this.phys.fill(CODE_PHYS, 4096, 0xcc);
+    this.phys.writeBytes(CODE_PHYS, code);
+    this.phys.fill(SCRATCH_PHYS, SCRATCH_SIZE, 0);
+    this.phys.writeBytes(SCRATCH_PHYS, mem);
+    for (let r = 0; r < 16; r++) v.setBig(gprOffset(r), regs[r] ?? 0n);
+    v.set64(OFF_RFLAGS, (rflags & 0xcd5) | 0x202, 0);
+    v.u32[(OFF_RFLAGS >> 2) + 4] = 0; // LF_OP: flags are current (OFF_LF_OP = OFF_RFLAGS + 8)
+    v.set64(OFF_RIP, CODE_BASE, 0);
+    const end = CODE_BASE + code.length;
+    let fault = -1;
+    let steps = 0;
+    while (steps < maxSteps) {
+      if (v.getNum(OFF_RIP) === end) break;
+      const f = this.interp.stepRaw();
+      steps++;
+      if ((f & FAULT) !== 0) {
+        fault = faultVector(f);
+        break;
+      }
+    }
+    const out: bigint[] = [];
+    for (let r = 0; r < 16; r++) out.push(v.getBig(gprOffset(r)));
+    return {
+      regs: out,
+      rflags: getFlags(v.i32) >>> 0,
+      mem: this.phys.readBytes(SCRATCH_PHYS, SCRATCH_SIZE),
+      fault,
+      steps,
+    };
+  }
+}
