@@ -67,11 +67,18 @@ export interface FuzzStats {
 }
 
 /**
- * Runs `configs` random configurations of `accesses` accesses each, comparing the MMU (TLB kept
- * unless `flushEach`) with the reference. Returns statistics; throws with a description on the
- * first disagreement.
+ * How the TLB is treated between accesses: 'all' flushes it before each access (pure walker test),
+ * 'none' keeps it (tables only change by A/D write-back, which never changes a translation), and
+ * 'page' edits random table entries in both memories as it goes and relies on INVLPG (flushPage)
+ * of the accessed address alone to see the edit, as a guest would.
  */
-export function runFuzz(seed: number, configs: number, accesses: number, flushEach: boolean): FuzzStats {
+export type FlushMode = 'all' | 'none' | 'page';
+
+/**
+ * Runs `configs` random configurations of `accesses` accesses each, comparing the MMU with the
+ * reference. Returns statistics; throws with a description on the first disagreement.
+ */
+export function runFuzz(seed: number, configs: number, accesses: number, flush: FlushMode): FuzzStats {
   const g = new Rng(seed);
   const stats: FuzzStats = { accesses: 0, faults: 0, translations: 0 };
   for (let c = 0; c < configs; c++) {
@@ -119,7 +126,17 @@ export function runFuzz(seed: number, configs: number, accesses: number, flushEa
       }
       const acc = g.below(3);
       const user = g.chance(0.5);
-      if (flushEach) rig.mmu.flushAll();
+      if (flush === 'all') rig.mmu.flushAll();
+      if (flush === 'page') {
+        if (g.chance(0.3)) {
+          const ea = POOL + g.below(POOL_PAGES) * 0x1000 + (IDX[g.below(IDX.length)] & 511) * (wide ? 8 : 4);
+          const [lo, hi] = randomEntry(g, wide);
+          if (wide) rig.w64(ea, lo, hi);
+          else rig.w32(ea, lo);
+          refMem.bytes.set(ram.subarray(ea, ea + 8), ea);
+        }
+        rig.mmu.flushPage(lin);
+      }
       rig.mmu.fault = 0;
       const pa = rig.mmu.translate(lin, acc, user);
       const ref = refTranslate(refMem, regs, BigInt(lin), acc === ACCESS_READ ? 'r' : acc === ACCESS_WRITE ? 'w' : 'x', user);
