@@ -79,21 +79,27 @@ export interface LapicOptions {
 }
 
 export class LocalApic implements MmioDevice, TimerOwner {
-  readonly irr = new Uint32Array(8);
-  readonly isr = new Uint32Array(8);
-  readonly tmr = new Uint32Array(8);
-  readonly lvt = new Uint32Array(LVT_COUNT);
-  id = 0;
-  tpr = 0;
-  ldr = 0;
-  dfr = 0xffffffff;
-  svr = 0xff;
-  esr = 0;
+  private readonly irr = new Uint32Array(8);
+  private readonly isr = new Uint32Array(8);
+  private readonly tmr = new Uint32Array(8);
+  private readonly lvt = new Uint32Array(LVT_COUNT);
+  private id = 0;
+  private tpr = 0;
+  private ldr = 0;
+  private dfr = 0xffffffff;
+  private svr = 0xff;
+  private esr = 0;
   private pendingErrors = 0;
-  icrLo = 0;
-  icrHi = 0;
-  timerInitial = 0;
-  timerDivide = 0;
+  private icrLo = 0;
+  private icrHi = 0;
+  private timerInitial = 0;
+  private timerDivide = 0;
+  /**
+   * The IRR vector deliverable now, or -1, and whether LINT0 passes ExtINT: both recomputed after
+   * every change, because the CPU asks `hasInterrupt` before every instruction while IF is set.
+   */
+  private ready = -1;
+  private extIntOpen = false;
   /** Bus clock count at which the current timer period started. */
   private timerStart = 0;
   private timerRunning = false;
@@ -136,6 +142,12 @@ export class LocalApic implements MmioDevice, TimerOwner {
     this.timerDivide = 0;
     this.timerRunning = false;
     this.clock.cancel(this);
+    this.update();
+  }
+
+  private update(): void {
+    this.ready = this.deliverable();
+    this.extIntOpen = this.acceptsExtInt();
   }
 
   /** Routes the 8259 pair through LINT0 (delivered while LINT0 is an unmasked ExtINT entry). */
@@ -190,9 +202,9 @@ export class LocalApic implements MmioDevice, TimerOwner {
   }
 
   hasInterrupt(): boolean {
-    if (!this.hardwareEnabled) return this.extInt !== null && this.extInt.hasInterrupt();
-    if (this.extInt !== null && this.acceptsExtInt() && this.extInt.hasInterrupt()) return true;
-    return this.deliverable() >= 0;
+    if (this.ready >= 0) return true;
+    const ext = this.extInt;
+    return ext !== null && (this.extIntOpen || !this.hardwareEnabled) && ext.hasInterrupt();
   }
 
   /**
@@ -209,6 +221,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
     if (v < 0) return this.svr & 0xff;
     this.irr[v >>> 5] &= ~(1 << (v & 31));
     this.isr[v >>> 5] |= 1 << (v & 31);
+    this.update();
     return v;
   }
 
@@ -229,6 +242,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
     this.irr[w] |= bit;
     if (levelTriggered) this.tmr[w] |= bit;
     else this.tmr[w] &= ~bit;
+    this.update();
   }
 
   private eoi(): void {
@@ -237,6 +251,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
     const w = v >>> 5;
     const bit = 1 << (v & 31);
     this.isr[w] &= ~bit;
+    this.update();
     if ((this.tmr[w] & bit) !== 0 && this.onLevelEoi !== null) this.onLevelEoi(v);
   }
 
@@ -394,6 +409,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
       if (!this.softwareEnabled()) nv |= LVT_MASKED;
       if (i === 0) this.rebaseTimer(() => (this.lvt[0] = nv));
       else this.lvt[i] = nv;
+      this.update();
       return;
     }
     switch (reg) {
@@ -402,6 +418,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
         return;
       case LAPIC_TPR:
         this.tpr = v & 0xff;
+        this.update();
         return;
       case LAPIC_EOI:
         this.eoi();
@@ -416,6 +433,7 @@ export class LocalApic implements MmioDevice, TimerOwner {
         // Bits 0-7 vector, 8 APIC software enable, 9 focus checking; EOI-broadcast suppression is not offered.
         this.svr = v & 0x3ff;
         if (!this.softwareEnabled()) for (let i = 0; i < LVT_COUNT; i++) this.lvt[i] |= LVT_MASKED;
+        this.update();
         return;
       case LAPIC_ESR:
         // A write moves the errors seen since the last write into the readable register.

@@ -202,11 +202,13 @@ const CASCADE_IR = 2;
  */
 export class PicPair implements PortDevice {
   /** IRQ 0, 1, 2 and 8, 13 are edge-only on a PC (their ELCR bits are reserved). */
-  readonly master = new Pic8259(0xf8);
-  readonly slave = new Pic8259(0xde);
+  private readonly master = new Pic8259(0xf8);
+  private readonly slave = new Pic8259(0xde);
   private readonly irqLines: IrqLine[] = [];
   /** The slave's INT output as last seen on the master's IR2. */
   private slaveOut = false;
+  /** The master's INT output, recomputed after every change: the CPU asks every instruction. */
+  private intr = false;
 
   constructor() {
     for (let n = 0; n < 16; n++) {
@@ -226,6 +228,11 @@ export class PicPair implements PortDevice {
       this.slave.setLine(n - 8, level);
       this.syncCascade();
     }
+    this.update();
+  }
+
+  private update(): void {
+    this.intr = this.master.pending(this.master.irr) >= 0;
   }
 
   /**
@@ -242,7 +249,7 @@ export class PicPair implements PortDevice {
 
   /** True while the master drives INT: some unmasked request beats everything in service. */
   hasInterrupt(): boolean {
-    return this.master.pending(this.master.irr) >= 0;
+    return this.intr;
   }
 
   /**
@@ -252,6 +259,12 @@ export class PicPair implements PortDevice {
    * IR7 (vector base + 7, "spurious IRQ 15") with the master's IR2 left in service, as on hardware.
    */
   acknowledge(): number {
+    const vector = this.inta();
+    this.update();
+    return vector;
+  }
+
+  private inta(): number {
     const m = this.master;
     const ir = m.pending(m.irr);
     if (ir < 0) return m.vectorBase | 7;
@@ -285,6 +298,7 @@ export class PicPair implements PortDevice {
     const ir = chip.pending(chip.irr);
     if (ir >= 0) chip.acknowledgeIr(ir);
     if (chip === this.slave) this.syncCascade();
+    this.update();
     return ir < 0 ? 0 : 0x80 | ir;
   }
 
@@ -293,6 +307,8 @@ export class PicPair implements PortDevice {
     if ((port & ~1) === PORT_ELCR) {
       const chip = port === PORT_ELCR ? this.master : this.slave;
       chip.elcr = v & chip.elcrMask;
+      this.syncCascade();
+      this.update();
       return;
     }
     const chip = (port & ~1) === PORT_SLAVE ? this.slave : this.master;
@@ -300,6 +316,7 @@ export class PicPair implements PortDevice {
     else if ((v & 0x10) !== 0) chip.writeIcw1(v);
     else chip.writeOcw(v);
     if (chip === this.slave) this.syncCascade();
+    this.update();
   }
 }
 
