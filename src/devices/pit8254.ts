@@ -252,6 +252,7 @@ export class Pit8254 implements PortDevice, TimerOwner {
     }
     if (port === PIT_PORT_CONTROL) return 0xff; // the control register is write-only
     const c = this.counters[port - PIT_PORT_BASE];
+    if (c === undefined) return 0xff;
     if (c.statusLatched) {
       c.statusLatched = false;
       return c.statusValue;
@@ -277,6 +278,7 @@ export class Pit8254 implements PortDevice, TimerOwner {
     if (port === PIT_PORT_CONTROL) return this.writeControl(v);
     const idx = port - PIT_PORT_BASE;
     const c = this.counters[idx];
+    if (c === undefined) return;
     let count: number;
     if (c.access === RW_LO) count = v;
     else if (c.access === RW_HI) count = v << 8;
