@@ -61,6 +61,11 @@ function benchFetch8(name: string, base: number, span: number): void {
   for (let i = 0, a = 0; i < N; i++, a = (a + 1) & (span - 1)) sink += mmu.fetch8(base + a, true);
   report(name, Number(process.hrtime.bigint() - t0), N);
 }
+function benchTranslate(name: string, base: number, span: number): void {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0, a = 0; i < N; i++, a = (a + 4) & (span - 1)) sink += mmu.translate(base + a, 2, false);
+  report(name, Number(process.hrtime.bigint() - t0), N);
+}
 function benchMiss(name: string, base: number): void {
   const M = 500_000;
   const t0 = process.hrtime.bigint();
@@ -71,14 +76,18 @@ function benchMiss(name: string, base: number): void {
   report(name, Number(process.hrtime.bigint() - t0), M);
 }
 
-for (const long of [false, true]) {
+// 32-bit paging also maps 0xC0000000.. (a 3 GiB/1 GiB kernel split) onto the same 16 MiB.
+for (let t = 0; t < 4; t++) w32(0x1000 + (768 + t) * 4, (0x10000 + t * 0x1000) | 7);
+
+for (const [long, hiHalf] of [[false, false], [false, true], [true, true]]) {
   setMode(long);
-  const base = (long ? canonical(0, 0xffff8000) : 0) + 0x400000; // clear of the page tables
-  const tag = long ? '4-level' : '32-bit ';
+  const base = (long ? canonical(0, 0xffff8000) : hiHalf ? 0xc0000000 : 0) + 0x400000; // clear of the page tables
+  const tag = long ? '4-level' : hiHalf ? '32-bit hi' : '32-bit lo';
   benchRead32(`read32  TLB hit, ${tag}, 64 KiB`, base, 0x10000);
   benchRead32(`read32  TLB hit, ${tag}, 4 MiB`, base, 0x400000);
   benchWrite32(`write32 TLB hit, ${tag}, 64 KiB`, base, 0x10000);
   benchFetch8(`fetch8  TLB hit, ${tag}, 64 KiB`, base, 0x10000);
+  benchTranslate(`translate(fetch) hit, ${tag}`, base, 0x10000);
   benchMiss(`read32  INVLPG + miss, ${tag}`, base);
 }
 if (sink === 0.5) console.log(sink);

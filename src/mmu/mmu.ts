@@ -23,12 +23,12 @@
  */
 import { faultWithCode, VEC_PF } from '../cpu/fault.js';
 import {
-  CR0_PG, CR4_PAE, EFER_LMA, OFF_CR0, OFF_CR3, OFF_CR4, OFF_EFER, OFF_FAULT_ADDR, type StateViews,
+  CR0_PG, CR4_PAE, EFER_LMA, OFF_CR0, OFF_CR3, OFF_CR4, OFF_EFER, OFF_FAULT_ADDR, RAM_BASE, type StateViews,
 } from '../cpu/state.js';
 import { PageWalker } from './paging.js';
 import type { PhysicalMemory } from './physmem.js';
 import {
-  PERM_R, PERM_W, PERM_X, TE_FETCH, TE_HOST, TE_PA_HI, TE_PA_LO, TE_PERM, TE_TAG, TE_WRITE, Tlb,
+  PERM_R, PERM_W, PERM_X, TAG_SHIFT, TE_FETCH, TE_HOST, TE_READ, TE_PA_HI, TE_PA_LO, TE_PERM, TE_TAG, TE_WRITE, Tlb,
   TLB_MASK, TLB_USER_WORDS, TLB_WORD,
 } from './tlb.js';
 
@@ -39,7 +39,13 @@ export const ACCESS_FETCH = 2;
 /** A canonical 64-bit linear address from its halves, as a signed number (exact). */
 export const canonical = (lo: number, hi: number): number => (hi | 0) * 4294967296 + (lo >>> 0);
 
+if (TE_READ !== ACCESS_READ || TE_WRITE !== ACCESS_WRITE || TE_FETCH !== ACCESS_FETCH) {
+  throw new Error('TLB fast-tag words must be indexed by the access kind');
+}
+
 const TWO32 = 4294967296;
+/** 2^-TAG_SHIFT: on the fast path the tag is floor(lin / 2^24), exact for canonical addresses. */
+const TAG_SCALE = 1 / (1 << TAG_SHIFT);
 const IX_CR0 = OFF_CR0 >> 2;
 const IX_CR3 = OFF_CR3 >> 2;
 const IX_CR4 = OFF_CR4 >> 2;
@@ -76,6 +82,14 @@ export class Mmu {
    * page). Returns the physical address, or -1 with `fault` set. A write sets the dirty bit.
    */
   translate(lin: number, access: number, user: boolean): number {
+    // Fast tags sit at word `access` of an entry (TE_READ/TE_WRITE/TE_FETCH = ACCESS_*).
+    const lo = lin | 0;
+    const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
+    if (this.i32[e + access] === (Math.floor(lin * TAG_SCALE) | 0)) return this.u32[e + TE_HOST] - RAM_BASE + (lo & 0xfff);
+    return this.translateSlow(lin, access, user);
+  }
+
+  private translateSlow(lin: number, access: number, user: boolean): number {
     const u32 = this.u32;
     if ((u32[IX_EFER] & EFER_LMA) === 0) lin = lin >>> 0;
     const lo = lin | 0;
@@ -122,7 +136,7 @@ export class Mmu {
   read8(lin: number, user: boolean): number {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if (this.i32[e] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if (this.i32[e] === (Math.floor(lin * TAG_SCALE) | 0)) {
       return this.u8[this.u32[e + TE_HOST] + (lo & 0xfff)];
     }
     return this.readSlow(lin, 1, user);
@@ -131,7 +145,7 @@ export class Mmu {
   read16(lin: number, user: boolean): number {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if ((lo & 0xfff) <= 0xffe && this.i32[e] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if ((lo & 0xfff) <= 0xffe && this.i32[e] === (Math.floor(lin * TAG_SCALE) | 0)) {
       const a = this.u32[e + TE_HOST] + (lo & 0xfff);
       return (a & 1) === 0 ? this.u16[a >>> 1] : this.dv.getUint16(a, true);
     }
@@ -141,7 +155,7 @@ export class Mmu {
   read32(lin: number, user: boolean): number {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if ((lo & 0xfff) <= 0xffc && this.i32[e] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if ((lo & 0xfff) <= 0xffc && this.i32[e] === (Math.floor(lin * TAG_SCALE) | 0)) {
       const a = this.u32[e + TE_HOST] + (lo & 0xfff);
       return (a & 3) === 0 ? this.u32[a >>> 2] : this.dv.getUint32(a, true);
     }
@@ -160,7 +174,7 @@ export class Mmu {
   fetch8(lin: number, user: boolean): number {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if (this.i32[e + TE_FETCH] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if (this.i32[e + TE_FETCH] === (Math.floor(lin * TAG_SCALE) | 0)) {
       return this.u8[this.u32[e + TE_HOST] + (lo & 0xfff)];
     }
     const pa = this.translate(lin, ACCESS_FETCH, user);
@@ -179,7 +193,7 @@ export class Mmu {
   write8(lin: number, v: number, user: boolean): void {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if (this.i32[e + TE_WRITE] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if (this.i32[e + TE_WRITE] === (Math.floor(lin * TAG_SCALE) | 0)) {
       this.u8[this.u32[e + TE_HOST] + (lo & 0xfff)] = v;
       return;
     }
@@ -189,7 +203,7 @@ export class Mmu {
   write16(lin: number, v: number, user: boolean): void {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if ((lo & 0xfff) <= 0xffe && this.i32[e + TE_WRITE] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if ((lo & 0xfff) <= 0xffe && this.i32[e + TE_WRITE] === (Math.floor(lin * TAG_SCALE) | 0)) {
       const a = this.u32[e + TE_HOST] + (lo & 0xfff);
       if ((a & 1) === 0) this.u16[a >>> 1] = v;
       else this.dv.setUint16(a, v, true);
@@ -201,7 +215,7 @@ export class Mmu {
   write32(lin: number, v: number, user: boolean): void {
     const lo = lin | 0;
     const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + (user ? TLB_USER_WORDS : 0);
-    if ((lo & 0xfff) <= 0xffc && this.i32[e + TE_WRITE] === ((lo >>> 24) | (((lin - (lin >>> 0)) / TWO32) << 8))) {
+    if ((lo & 0xfff) <= 0xffc && this.i32[e + TE_WRITE] === (Math.floor(lin * TAG_SCALE) | 0)) {
       const a = this.u32[e + TE_HOST] + (lo & 0xfff);
       if ((a & 3) === 0) this.u32[a >>> 2] = v;
       else this.dv.setUint32(a, v >>> 0, true);

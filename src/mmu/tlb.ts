@@ -18,6 +18,7 @@
  *   index = (lin >> 12) & TLB_MASK
  *   tag   = low 32 bits of (lin >> TAG_SHIFT)   (arithmetic shift of the 64-bit address)
  *         = (lo >>> 24) | (hi << 8)             (from 32-bit halves; hi = 0 outside long mode)
+ *         = Math.floor(lin / 2^24) | 0          (from the JS number: what mmu.ts's fast path does)
  *
  * A tag never equals TLB_INVALID for a canonical address (|lin >> 24| < 2^24). The fast path is a
  * compare of one tag word and one add; a miss (or a page that is MMIO, ROM, a code page, or not yet
