@@ -64,6 +64,16 @@ describe('software TLB', () => {
     expect(r.mmu.translate(0x7ff000, ACCESS_READ, false)).toBe(0xbff000);
   });
 
+  it('keeps global large pages across flushNonGlobal and still drops them on INVLPG', () => {
+    r.w32(PD + 8, 0x00c00000 | PS | P | RW | G); // lin 0x800000, global 4 MiB page
+    expect(r.mmu.translate(0x801000, ACCESS_READ, false)).toBe(0xc01000);
+    r.w32(PD + 8, 0x01000000 | PS | P | RW | G);
+    r.mmu.flushNonGlobal();
+    expect(r.mmu.translate(0x801000, ACCESS_READ, false)).toBe(0xc01000);
+    r.mmu.flushPage(0xbff000); // another address in the same large page
+    expect(r.mmu.translate(0x801000, ACCESS_READ, false)).toBe(0x1001000);
+  });
+
   it('a supervisor entry does not let user code in', () => {
     r.w32(PT + 3 * 4, 0x9000 | P | RW); // supervisor page
     expect(r.mmu.read32(0x3000, false)).toBe(0);
