@@ -6,8 +6,8 @@
  *   0x06 day of week (1 = Sunday)  0x07 day of month  0x08 month  0x09 year (two digits)
  *   0x0A A: UIP, divider, rate    0x0B B: SET PIE AIE UIE SQWE DM 24/12 DSE
  *   0x0C C: IRQF PF AF UF (read clears)  0x0D D: VRT
- *   0x32 century (BCD), the PC's memory-size bytes (0x15-0x18, 0x30-0x31, 0x34-0x35) and the
- *   checksum of 0x10-0x2D at 0x2E-0x2F, as a PC BIOS leaves them.
+ *   0x32 century (BCD or binary like the time), and as a PC BIOS leaves them: the memory-size
+ *   bytes (0x15-0x18, 0x30-0x31, 0x34-0x35) and the checksum of 0x10-0x2D at 0x2E-0x2F.
  *
  * The time of day is not ticked: it is the start time given to the constructor plus the guest
  * seconds elapsed on the instruction clock (`clock.ips` instructions per second), rendered into
@@ -161,13 +161,13 @@ export class Cmos implements PortDevice, TimerOwner {
     r[REG_DAY] = this.enc(d.getUTCDate());
     r[REG_MONTH] = this.enc(d.getUTCMonth() + 1);
     r[REG_YEAR] = this.enc(d.getUTCFullYear() % 100);
-    r[REG_CENTURY] = toBcd(Math.floor(d.getUTCFullYear() / 100)); // the century byte is BCD on a PC
+    r[REG_CENTURY] = this.enc(Math.floor(d.getUTCFullYear() / 100)); // follows DM, as Linux and QEMU expect
   }
 
   /** Reads the registers back as Unix time (after the guest set them). */
   private parse(): number {
     const r = this.ram;
-    const year = fromBcd(r[REG_CENTURY]) * 100 + this.dec(r[REG_YEAR]);
+    const year = this.dec(r[REG_CENTURY]) * 100 + this.dec(r[REG_YEAR]);
     const ms = Date.UTC(
       year,
       this.dec(r[REG_MONTH]) - 1,
