@@ -26,8 +26,11 @@
  *   seg         effective segment of the memory operand (SEG_* of cpu/state.ts): the override if
  *               any, else SS for [E/R]BP or [E/R]SP base (BP-based in 16-bit), else DS. String
  *               destinations (ES:[rDI]) are implied by the row, not by this field.
- *   segOverride -1, or the SEG_* of the last segment prefix. In 64-bit mode ES/CS/SS/DS prefixes
- *               are recorded here but do not change `seg` (they are ignored there).
+ *   segOverride -1, or the SEG_* of the effective segment prefix: the last one; in 64-bit mode
+ *               the last FS/GS prefix (ES/CS/SS/DS prefixes are ignored there; PFX_SEG still
+ *               records that some segment prefix was present).
+ *   segLast     -1, or the SEG_* of the last segment prefix byte, effective or not (2E/3E on a Jcc
+ *               are branch hints).
  *   hasModrm    0/1.  modrm  the raw ModRM byte.  mod  0..3.
  *   reg         ModRM.reg with REX.R (0..15). For rows whose opcode carries the register (Zv:
  *               50+r, B8+r, 90+r, C8+r ...) `rm` holds it (low 3 bits of the opcode with REX.B).
@@ -40,8 +43,9 @@
  *               address zero-extended: low 32 bits here, high 32 in dispHi (64-bit addressing).
  *   dispHi      high half of disp (sign of disp for ordinary displacements, see above for moffs).
  *   imm         first immediate as int32: Ib zero-extended, except where the SDM sign-extends
- *               (Ibs rows: 83 group, 6A push, 6B imul: sign-extended to opSize); Iw zero-extended;
- *               Iz 16/32 bits (sign-extended when 16-bit? no: zero-extended for opSize 2);
+ *               (Ibs rows: 83 group, 6A push, 6B imul: sign-extended, immHi = its sign); Iw
+ *               zero-extended; Iz: 16 bits zero-extended for opSize 2, else 32 bits (immHi = its
+ *               sign when opSize is 8);
  *               Jb/Jz: the signed relative displacement (target = next-instruction address + imm);
  *               Ap: the offset part; imm64 (B8+r with REX.W): the low 32 bits.
  *   immHi       high 32 bits of a 64-bit immediate: imm64, or Iz sign-extended in 64-bit ops.
@@ -90,6 +94,7 @@ export class Decoded {
   adSize = 4;
   seg = 3;
   segOverride = -1;
+  segLast = -1;
   hasModrm = 0;
   modrm = 0;
   mod = 0;

@@ -160,6 +160,7 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
   let rep = 0;
   let segOv = -1;
   let segEff = -1;
+  let segLast = -1;
   let rex = 0;
   out.status = DEC_OK;
   out.row = -1;
@@ -186,13 +187,13 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
     switch (b) {
       case 0x26: case 0x2e: case 0x36: case 0x3e: {
         const s = b === 0x26 ? SEG_ES : b === 0x2e ? SEG_CS : b === 0x36 ? SEG_SS : SEG_DS;
-        segOv = s;
-        if (!is64) segEff = s;
+        if (!is64) segOv = segEff = s;
+        segLast = s;
         prefixes |= PFX_SEG;
         break;
       }
-      case 0x64: segOv = segEff = SEG_FS; prefixes |= PFX_SEG; break;
-      case 0x65: segOv = segEff = SEG_GS; prefixes |= PFX_SEG; break;
+      case 0x64: segOv = segEff = segLast = SEG_FS; prefixes |= PFX_SEG; break;
+      case 0x65: segOv = segEff = segLast = SEG_GS; prefixes |= PFX_SEG; break;
       case 0x66: prefixes |= PFX_OPSIZE; break;
       case 0x67: prefixes |= PFX_ADSIZE; break;
       case 0xf0: prefixes |= PFX_LOCK; break;
@@ -215,6 +216,7 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
   out.lock = prefixes & PFX_LOCK;
   out.rex = rex;
   out.segOverride = segOv;
+  out.segLast = segLast;
   const pfx = rep === 1 ? MP_F3 : rep === 2 ? MP_F2 : (prefixes & PFX_OPSIZE) !== 0 ? MP_66 : MP_NONE;
   out.pfx = pfx;
   const adSize = is64 ? ((prefixes & PFX_ADSIZE) !== 0 ? 4 : 8)

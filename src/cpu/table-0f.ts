@@ -145,7 +145,7 @@ export function define0F(set: Setter): void {
     set(`${p} 0F C7 /6 reg`, 'rdrand', 'Rv', 0, 'rdrand');
     set(`${p} 0F C7 /7 reg`, 'rdseed', 'Rv', 0, 'rdseed');
   }
-  set('F3 0F C7 /7 reg', 'rdpid', 'Rq', 0, 'rdpid');
+  set('F3 0F C7 /7 reg', 'rdpid', 'Ry', F_F64, 'rdpid');
   set('0F C8+r', 'bswap', 'Zv');
   set('0F FF', 'ud0', 'Gv,Ev', F_BRANCH);
   // group 15

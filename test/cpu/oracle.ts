@@ -8,7 +8,9 @@
 import ice from 'iced-x86';
 import { Decoded, DEC_OK } from '../../src/cpu/decoded.js';
 import { decode } from '../../src/cpu/decoder.js';
-import { mnemonicOf } from '../../src/cpu/disasm.js';
+import { Disassembler, mnemonicOf } from '../../src/cpu/disasm.js';
+import { F_SSE, F_X87 } from '../../src/cpu/table-defs.js';
+import { tableRows } from '../../src/cpu/table.js';
 
 const { Decoder, Formatter, FormatterSyntax, FormatMnemonicOptions, Instruction, Code } = ice;
 
@@ -28,7 +30,7 @@ export const EXCLUDED_MNEMONICS = new Set<string>([
   'skinit', 'invlpga', 'psmash', 'pvalidate', 'rmpadjust', 'rmpupdate', 'rmpquery', 'rmpread',
   'vmgexit', 'movntss', 'movntsd', 'xstore', 'xcryptecb', 'xcryptcbc', 'xcryptctr', 'xcryptcfb',
   'xcryptofb', 'xsha1', 'xsha256', 'xsha512', 'montmul', 'xstore_alt', 'ccs_hash', 'ccs_encrypt',
-  'undoc', 'montmul2', 'xmodexp', 'xrng2', 'xsha512_alt', 'via_undoc',
+  'undoc', 'montmul2', 'xmodexp', 'xrng2', 'xsha512_alt', 'via_undoc', 'mcommit',
 ]);
 
 /** xorshift32: a small seeded PRNG (deterministic samples). */
@@ -69,6 +71,9 @@ export class Oracle {
   readonly fmt = new Formatter(FormatterSyntax.Intel);
   readonly insn = new Instruction();
   readonly d = new Decoded();
+  readonly dis = new Disassembler();
+  /** Compare the full Intel text (operands) for general-purpose/system rows. */
+  checkText = true;
   private dec: InstanceType<typeof Decoder> | null = null;
   private decBuf: Uint8Array | null = null;
   constructor(readonly bitness: number) {}
@@ -109,6 +114,11 @@ export class Oracle {
     }
     const mn = mnemonicOf(d);
     if (mn !== iMn) return { ok: false, excluded: false, why: `mnemonic ${mn} vs iced ${iMn}` };
+    if (this.checkText && (tableRows[d.row].flags & (F_SSE | F_X87)) === 0) {
+      const mine = this.dis.format(d, this.bitness, 0n);
+      const theirs = this.fmt.format(this.insn);
+      if (mine !== theirs) return { ok: false, excluded: false, why: `text "${mine}" vs iced "${theirs}"` };
+    }
     return { ok: true, excluded: false, why: '' };
   }
 }
