@@ -120,8 +120,11 @@ class Counter {
   /** The pulse at which the count is (was) loaded into the counting element. */
   loadPulse = 0;
   counting = false;
-  /** The load at `loadPulse` is a reload ending a period (a count rewritten in mode 2 or 3). */
+  /** The load at `loadPulse` is a reload ending a period (a count rewritten in mode 2 or 3)... */
   reloadAtLoad = false;
+  /** ... and until then the counter runs the period that began at prevLoadPulse with prevReload. */
+  prevLoadPulse = 0;
+  prevReload = 0x10000;
   gate = true;
   /** Value frozen while the gate is low. */
   frozen = 0;
@@ -130,7 +133,6 @@ class Counter {
   readHigh = false;
   latched = false;
   latchValue = 0;
-  latchHigh = false;
   statusLatched = false;
   statusValue = 0;
 
@@ -146,29 +148,41 @@ class Counter {
   value(pulses: number): number {
     const m = this.modulus();
     if (!this.counting || !this.gate) return this.frozen % m;
-    if (pulses < this.loadPulse) return this.start % m; // loads on the next pulse
-    const k = pulses - this.loadPulse;
-    const n = this.reload;
-    switch (this.mode & 3) {
-      case 2: // rate generator: N, N-1, ..., 1, reload
-        return (n - (k % n)) % m;
-      case 3: {
-        // square wave: decrements by two; an odd count loads N-1 (datasheet, mode 3)
-        const ph = k % n;
-        const high = (n + 1) >> 1;
-        const even = n & ~1;
-        const j = ph < high ? ph : ph - high;
-        return Math.max(even - 2 * j, 0) % m;
-      }
-      default: // modes 0, 1, 4, 5: count down from the start value, wrapping after zero
-        return (((this.start - k) % m) + m) % m;
+    if (pulses < this.loadPulse) {
+      // before the load: the period still running, or the count about to load on the next pulse
+      if (this.reloadAtLoad) return this.periodicValue(pulses - this.prevLoadPulse, this.prevReload) % m;
+      return this.start % m;
     }
+    const k = pulses - this.loadPulse;
+    if (this.periodic()) return this.periodicValue(k, this.reload) % m;
+    // modes 0, 1, 4, 5: count down from the start value, wrapping after zero
+    return (((this.start - k) % m) + m) % m;
+  }
+
+  /** Modes 2 and 3: the value k pulses into a run of period n. */
+  private periodicValue(k: number, n: number): number {
+    const ph = k % n;
+    if ((this.mode & 3) === 2) return n - ph; // rate generator: N, N-1, ..., 1, reload
+    // square wave: decrements by two; an odd count loads N-1 (datasheet, mode 3)
+    const high = (n + 1) >> 1;
+    const j = ph < high ? ph : ph - high;
+    return Math.max((n & ~1) - 2 * j, 0);
+  }
+
+  /** Modes 2 and 3: OUT k pulses into a run of period n. */
+  private periodicOut(k: number, n: number): boolean {
+    const ph = k % n;
+    return (this.mode & 3) === 2 ? ph !== n - 1 : ph < (n + 1) >> 1;
   }
 
   /** The OUT pin after `pulses` pulses. */
   out(pulses: number): boolean {
     const mode = this.mode;
-    if (!this.counting || pulses < this.loadPulse) return mode !== 0;
+    if (!this.counting) return mode !== 0;
+    if (pulses < this.loadPulse) {
+      if (this.reloadAtLoad) return this.periodicOut(pulses - this.prevLoadPulse, this.prevReload);
+      return mode !== 0;
+    }
     if (!this.gate) return mode !== 0 || this.frozen === 0;
     const k = pulses - this.loadPulse;
     switch (mode) {
@@ -179,8 +193,7 @@ class Counter {
       case 5:
         return k !== this.start;
       default:
-        if ((mode & 3) === 2) return k % this.reload !== this.reload - 1;
-        return k % this.reload < (this.reload + 1) >> 1;
+        return this.periodicOut(k, this.reload);
     }
   }
 
@@ -309,12 +322,17 @@ export class Pit8254 implements PortDevice, TimerOwner {
     if (n === 0) n = c.modulus();
     const pulses = this.rate.now();
     if (c.counting && c.periodic()) {
-      // modes 2 and 3: a new count takes effect when the current period ends
-      const end = c.nextRise(pulses);
+      // Modes 2 and 3: a new count takes effect when the current period ends. (A second rewrite
+      // before then only replaces the count waiting to load.)
+      if (!(c.reloadAtLoad && pulses < c.loadPulse)) {
+        const end = c.nextRise(pulses);
+        c.prevLoadPulse = c.loadPulse;
+        c.prevReload = c.reload;
+        c.loadPulse = end;
+        c.reloadAtLoad = true;
+      }
       c.reload = n;
       c.start = n;
-      c.loadPulse = end;
-      c.reloadAtLoad = true;
     } else {
       c.reloadAtLoad = false;
       c.reload = n;

@@ -196,8 +196,18 @@ describe('8254 PIT', () => {
     writeCount(pit, 0, 1000); // rises at pulses 1001, 2001, ...
     clock.advanceTo(10 * 1500);
     writeCount(pit, 0, 100); // current period ends at 2001, then every 100
+    clock.advanceTo(10 * 1600);
+    // still the old period: k = 1599 since the load at pulse 1, 1000 - 599 = 401
+    expect(readCount(pit, 0)).toBe(401);
+    clock.advanceTo(10 * 2051); // 50 pulses into the new count
+    expect(readCount(pit, 0)).toBe(50);
     clock.advanceTo(10 * 2201);
     expect(irq.riseTimes).toEqual([0, 10 * 1001, 10 * 2001, 10 * 2101, 10 * 2201]);
+    // two rewrites in one period: the last one is what loads when the period ends
+    writeCount(pit, 0, 7);
+    writeCount(pit, 0, 300);
+    clock.advanceTo(10 * 2901);
+    expect(irq.riseTimes.slice(5)).toEqual([10 * 2301, 10 * 2601, 10 * 2901]);
   });
 
   it('counter 2 runs only with its gate (port 0x61 bit 0) and shows OUT in bit 5', () => {
