@@ -151,7 +151,7 @@ const cmpxchg8b: Handler = (cpu, d) => {
   const seg = d.seg;
   const off = cpu.ea(d);
   if (d.opSize === 8) {
-    if (off % 16 !== 0) return FAULT_GP0;
+    if (((d.adSize === 8 ? cpu.eaLo : off) & 15) !== 0) return FAULT_GP0;
     const a0 = cpu.rd64(seg, off), a1 = cpu.hi;
     const b0 = cpu.rd64(seg, off + 8), b1 = cpu.hi;
     if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
@@ -435,7 +435,16 @@ export function registerMov(h: Map<string, Handler>): void {
   h.set('sahf', sahf);
   h.set('salc', salc);
   h.set('nop', nop);
-  h.set('pause', nop);
+  // F3 90 with REX.B is XCHG r8, rAX, not PAUSE (the decoder picks the PAUSE row for it).
+  h.set('pause', (cpu, d) => {
+    if ((d.rex & 1) === 0) return 0;
+    const size = d.opSize;
+    const m = cpu.m;
+    const a = cpu.reg(0, size), aHi = m[1];
+    cpu.setReg(0, size, cpu.reg(8, size), m[17]);
+    cpu.setReg(8, size, a, aHi);
+    return 0;
+  });
   h.set('nopEv', nop);
   h.set('nopEvGv', nop);
   h.set('prefetchExclusiveMb', nop);

@@ -154,7 +154,7 @@ function divide(signed: boolean, byte: boolean): Handler {
     if (size === 4) {
       const dv = signed ? b | 0 : b >>> 0;
       if (dv === 0) return FAULT_DE;
-      const lo = m[0], hi = m[2];
+      const lo = m[0], hi = m[4];
       let q: number, r: number;
       if (signed ? hi === lo >> 31 : hi === 0) {
         const n = signed ? lo | 0 : lo >>> 0;

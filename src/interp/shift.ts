@@ -213,7 +213,10 @@ function makeShift(kind: number, countFrom: number, byte: boolean): Handler {
       if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
       aHi = cpu.hi;
     }
-    if (count === 0) return 0;
+    if (count === 0) {
+      if (isReg && size === 4) m[(d.rm << 1) + 1] = 0; // the 32-bit write still zero-extends
+      return 0;
+    }
     const cfIn = kind === K_RCL || kind === K_RCR ? lazyCF(m) : 0;
     const r = shiftCore(cpu, kind, size, a, aHi, count, cfIn);
     const rHi = cpu.hi;
@@ -250,7 +253,10 @@ function makeDouble(left: boolean, countFromCl: boolean): Handler {
     const a = d.mod === 3 ? cpu.reg(d.rm, size) : cpu.rd(seg, off, size);
     if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
     const aHi = d.mod === 3 ? m[(d.rm << 1) + 1] : cpu.hi;
-    if (count === 0) return 0;
+    if (count === 0) {
+      if (d.mod === 3 && size === 4) m[(d.rm << 1) + 1] = 0;
+      return 0;
+    }
     const b = cpu.reg(d.reg, size);
     const bHi = m[(d.reg << 1) + 1];
     let r: number, rHi = 0, cf: number;

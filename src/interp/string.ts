@@ -52,9 +52,11 @@ function makeString(kind: number, byte: boolean): Handler {
     const step = (m[IX_FLAGS] & FLAG_DF) !== 0 ? -size : size;
     const rep = d.rep;
     const seg = d.seg;
-    let count = rep !== 0 ? getIdx(cpu, 1, as) : 1;
+    // the count in halves: a 64-bit RCX need not fit a double exactly
+    let cLo = as === 2 ? cpu.u16[4] : m[2];
+    let cHi = as === 8 ? m[3] : 0;
     for (let i = 0; i < SLICE; i++) {
-      if (rep !== 0 && count === 0) return 0;
+      if (rep !== 0 && (cLo | cHi) === 0) return 0;
       let si = getIdx(cpu, 6, as);
       let di = getIdx(cpu, 7, as);
       switch (kind) {
@@ -108,9 +110,16 @@ function makeString(kind: number, byte: boolean): Handler {
         }
       }
       if (rep === 0) return 0;
-      count = adv(count, -1, as);
-      setIdx(cpu, 1, as, count);
-      if (count === 0) return 0;
+      if (as === 2) {
+        cLo = (cLo - 1) & 0xffff;
+        cpu.u16[4] = cLo;
+      } else {
+        if (as === 8 && cLo === 0) cHi = (cHi - 1) | 0;
+        cLo = (cLo - 1) | 0;
+        m[2] = cLo;
+        m[3] = cHi;
+      }
+      if ((cLo | cHi) === 0) return 0;
       if (kind === S_CMPS || kind === S_SCAS) {
         const zf = (getFlags(m) & FLAG_ZF) !== 0;
         if (rep === 1 ? !zf : zf) return 0; // REPE stops on a difference, REPNE on a match

@@ -1,0 +1,312 @@
+/**
+ * Random user-mode instruction sequences for the host-CPU oracle, driven by the instruction table:
+ * a row is picked among the general-purpose rows the interpreter implements, encoded from its spec
+ * (prefixes, REX, opcode, ModRM/SIB/displacement pointing into the scratch page, immediates) and
+ * kept only when the shared decoder reads the bytes back as that row. Registers start with a mix
+ * of interesting and random values; rBX, rBP, rSI, rDI point into scratch and rSP at the stack.
+ *
+ * Undefined flags: each instruction's flag effects are modelled (`flagEffects`); flags an
+ * instruction leaves undefined are "tainted" until an instruction defines them again, a flag
+ * reader is preceded by a CMP that redefines all six, and the final comparison masks what is still
+ * tainted. Instructions with undefined register results are left out (SHLD/SHRD on 16 bits).
+ */
+import { tableRows, type TableRow } from '../../src/cpu/table.js';
+import {
+  F_BRANCH, F_INV64, F_IOPL, F_PRIV, F_SENS, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
+} from '../../src/cpu/table-defs.js';
+import { DEC_OK, Decoded } from '../../src/cpu/decoded.js';
+import { decode } from '../../src/cpu/decoder.js';
+import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } from '../../src/cpu/state.js';
+import { GP_REGISTRARS, handlerMap } from '../../src/interp/dispatch.js';
+
+export const SCRATCH_BASE = 0x10000000;
+export const STACK_TOP = SCRATCH_BASE + 0xf00;
+
+/** xorshift32: reproducible from a seed. */
+export class Rng {
+  constructor(private s: number) {
+    if (this.s === 0) this.s = 0x9e3779b9;
+  }
+  next(): number {
+    let x = this.s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.s = x;
+    return x >>> 0;
+  }
+  int(n: number): number {
+    return this.next() % n;
+  }
+  chance(p: number): boolean {
+    return this.next() / 4294967296 < p;
+  }
+}
+
+/** Rows never generated: system/host-dependent/unimplemented here, or flow we cannot follow. */
+const EXCLUDE = new Set([
+  'ret', 'retIw', 'jmpEv', 'callEv', 'jmpJb', 'jmpJz', 'popf', 'cpuid', 'rdtsc', 'rdtscp', 'rdrandRv', 'rdseedRv',
+  'rdpidRq', 'xgetbv', 'ud2', 'ud1GvEv', 'ud0GvEv', 'xabortIb', 'xbeginJz', 'xend', 'xtest', 'leaGvM',
+  'pushFS', 'pushGS', 'movsxdGvEd', 'bswapZv', 'serialize',
+]);
+/** Specs whose behaviour differs between Intel (ringvm's model) and AMD hosts. */
+const EXCLUDE_SPEC = new Set(['0F 0D reg']);
+/** Branches we do generate, with a zero displacement (so they fall through either way). */
+const ZERO_BRANCH = new Set(['jccJb', 'jccJz', 'loopJb', 'loopeJb', 'loopneJb', 'jcxzJb', 'callJz']);
+
+interface Spec {
+  pfx: number; // -1 none, 0x66, 0xf2, 0xf3 (mandatory)
+  np: boolean;
+  escape: number[];
+  opcode: number;
+  plus: number; // 0, 8 (+r), 16 (+cc)
+  digit: number; // -1 or ModRM.reg
+  mem: number; // -1 any, 1 memory only, 0 register only
+  fullModrm: number; // -1 or the whole byte
+}
+
+function parseSpec(spec: string): Spec {
+  const t = spec.split(/\s+/);
+  const s: Spec = { pfx: -1, np: false, escape: [], opcode: 0, plus: 0, digit: -1, mem: -1, fullModrm: -1 };
+  let i = 0;
+  if (t[i] === 'NP') { s.np = true; i++; }
+  else if (t[i] === '66' || t[i] === 'F2' || t[i] === 'F3') {
+    // a prefix only when followed by more opcode bytes
+    if (t.length > i + 1 && /^[0-9A-F]{2}/.test(t[i + 1]!)) { s.pfx = parseInt(t[i]!, 16); i++; }
+  }
+  if (t[i] === '0F') {
+    s.escape.push(0x0f);
+    i++;
+    if (t[i] === '38' || t[i] === '3A') { s.escape.push(parseInt(t[i]!, 16)); i++; }
+  }
+  const op = t[i++]!;
+  s.opcode = parseInt(op.slice(0, 2), 16);
+  if (op.endsWith('+r')) s.plus = 8;
+  else if (op.endsWith('+cc')) s.plus = 16;
+  for (; i < t.length; i++) {
+    const x = t[i]!;
+    if (x.startsWith('/')) s.digit = parseInt(x.slice(1), 10);
+    else if (x === 'mem') s.mem = 1;
+    else if (x === 'reg') s.mem = 0;
+    else if (/^[0-9A-F]{2}$/.test(x)) s.fullModrm = parseInt(x, 16);
+  }
+  return s;
+}
+
+export interface GenRow {
+  row: TableRow;
+  spec: Spec;
+}
+
+/** The rows the generator draws from (64-bit mode). */
+export function candidateRows(): GenRow[] {
+  const impl = handlerMap(GP_REGISTRARS);
+  const out: GenRow[] = [];
+  for (const row of tableRows) {
+    if (!impl.has(row.name) || EXCLUDE.has(row.name) || EXCLUDE_SPEC.has(row.spec)) continue;
+    if ((row.flags & (F_PRIV | F_IOPL | F_SSE | F_X87 | F_INV64)) !== 0) continue;
+    if ((row.flags & F_SENS) !== 0 && row.name !== 'pushf') continue;
+    if ((row.flags & F_BRANCH) !== 0 && !ZERO_BRANCH.has(row.name)) continue;
+    if (row.feature !== '' && !['popcnt', 'lzcnt', 'bmi1', 'movbe', 'cmov', 'cx16', 'cx8'].includes(row.feature)) continue;
+    out.push({ row, spec: parseSpec(row.spec) });
+  }
+  return out;
+}
+
+const POINTER_REGS = [3, 5, 6, 7];
+
+/** Encodes one instance of `g` into bytes, or null when the decoder does not agree. */
+export function encodeRow(g: GenRow, rng: Rng, d: Decoded): Uint8Array | null {
+  const s = g.spec;
+  const b: number[] = [];
+  // 66 on near branches: Intel ignores it in 64-bit mode (as ringvm does), AMD hosts honour it.
+  const branch = (g.row.flags & F_BRANCH) !== 0;
+  if (rng.chance(0.2) && !s.np && s.pfx !== 0x66 && !branch) b.push(0x66);
+  if ((g.row.flags & F_STRING) !== 0 && rng.chance(0.5)) b.push(rng.chance(0.5) ? 0xf3 : 0xf2);
+  if ((g.row.flags & 1) !== 0 && rng.chance(0.1)) b.push(0xf0); // LOCK on lockable rows
+  if (s.pfx >= 0) b.push(s.pfx);
+  // ModRM
+  let mod = rng.int(4);
+  if (s.mem === 1 && mod === 3) mod = rng.int(3);
+  if (s.mem === 0) mod = 3;
+  const reg = s.digit >= 0 ? s.digit : rng.int(8);
+  let rex = 0x40;
+  if (rng.chance(0.5)) rex |= 8;
+  if (s.digit < 0 && rng.chance(0.3)) rex |= 4;
+  const modrmBytes: number[] = [];
+  if (s.fullModrm >= 0) modrmBytes.push(s.fullModrm);
+  else if (mod === 3) {
+    const rm = rng.int(8);
+    if (rng.chance(0.3)) rex |= 1;
+    modrmBytes.push(0xc0 | (reg << 3) | rm);
+  } else {
+    let base = POINTER_REGS[rng.int(4)]!;
+    if (mod === 0 && base === 5) mod = 1;
+    const useSib = rng.chance(0.3);
+    if (useSib) {
+      // index r8..r11 (small values) or none
+      const noIndex = rng.chance(0.3);
+      const index = noIndex ? 4 : rng.int(4);
+      if (!noIndex) rex |= 2;
+      modrmBytes.push((mod << 6) | (reg << 3) | 4, (rng.int(4) << 6) | (index << 3) | base);
+    } else modrmBytes.push((mod << 6) | (reg << 3) | base);
+    if (mod === 1) modrmBytes.push(rng.int(256) & 0x7f);
+    else if (mod === 2) modrmBytes.push(rng.int(0x800), 0, 0, 0);
+    void base;
+    base = 0;
+  }
+  const useRex = rng.chance(0.7);
+  if (useRex) b.push(rex);
+  b.push(...s.escape);
+  let op = s.opcode;
+  if (s.plus === 8) {
+    op += rng.int(8);
+  } else if (s.plus === 16) op += rng.int(16);
+  b.push(op);
+  const hasModrm = g.row.hasModrm;
+  if (hasModrm) b.push(...modrmBytes);
+  const head = b.length;
+  for (let i = 0; i < 10; i++) b.push(rng.chance(0.3) ? [0, 1, 0xff, 0x7f, 0x80][rng.int(5)]! : rng.int(256));
+  const bytes = Uint8Array.from(b);
+  decode(bytes, 0, bytes.length, 64, d);
+  if (d.status !== DEC_OK || d.row !== g.row.index) return null;
+  const out = bytes.slice(0, d.length);
+  const immLen = d.length - head - (hasModrm ? 0 : 0);
+  if (g.row.imm === IMM_JB || g.row.imm === IMM_JZ) out.fill(0, head);
+  else if (g.row.imm === IMM_O) {
+    const a = SCRATCH_BASE + rng.int(0xf00);
+    const n = d.adSize;
+    for (let i = 0; i < n; i++) out[out.length - n + i] = i < 4 ? (a >>> (8 * i)) & 0xff : 0;
+  } else if (g.row.imm === IMM_IWIB) {
+    out[out.length - 1] = rng.int(4);
+    out[out.length - 2] = 0;
+    out[out.length - 3] = rng.int(16); // AMD probes the final rSP of a big frame; Intel does not
+  }
+  void immLen;
+  // SHLD/SHRD with 16-bit operands have undefined results for counts above 16.
+  if ((g.row.name.startsWith('shld') || g.row.name.startsWith('shrd')) && d.opSize === 2) return null;
+  return out;
+}
+
+const ALL = FLAGS_ARITH;
+
+/**
+ * Flag effects of one decoded instruction: [reads, defines, undefines]. Conservative where the
+ * count is in CL (unknown at generation): the instruction may define nothing and undefine all.
+ */
+export function flagEffects(name: string, d: Decoded): [number, number, number] {
+  const op = name.replace(/[A-Z].*$/, '');
+  const bits = (name.includes('Eb') && !name.startsWith('movzx') && !name.startsWith('movsx') ? 1 : d.opSize) * 8;
+  switch (op) {
+    case 'add': case 'sub': case 'cmp': case 'neg': case 'xadd': case 'cmpxchg': case 'cmps': case 'scas':
+    case 'cmpsb': case 'cmpsv': case 'scasb': case 'scasv':
+      return [0, ALL, 0];
+    case 'adc': case 'sbb':
+      return [FLAG_CF, ALL, 0];
+    case 'and': case 'or': case 'xor': case 'test':
+      return [0, ALL & ~FLAG_AF, FLAG_AF];
+    case 'inc': case 'dec':
+      return [0, ALL & ~FLAG_CF, 0];
+    case 'mul': case 'imul':
+      return [0, FLAG_CF | FLAG_OF, FLAG_SF | FLAG_ZF | FLAG_AF | FLAG_PF];
+    case 'div': case 'idiv':
+      return [0, 0, ALL];
+    case 'bt': case 'bts': case 'btr': case 'btc':
+      return [0, FLAG_CF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF];
+    case 'bsf': case 'bsr':
+      return [0, FLAG_ZF, FLAG_CF | FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF];
+    case 'lzcnt': case 'tzcnt':
+      return [0, FLAG_CF | FLAG_ZF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF];
+    case 'popcnt':
+      return [0, ALL, 0];
+    case 'cmpxchg8b':
+      return [0, FLAG_ZF, 0];
+    case 'clc': case 'stc':
+      return [0, FLAG_CF, 0];
+    case 'cmc':
+      return [FLAG_CF, FLAG_CF, 0];
+    case 'sahf':
+      return [0, ALL & ~FLAG_OF, 0];
+    case 'lahf': case 'pushf': case 'setcc': case 'cmovcc': case 'jcc':
+      return [ALL, 0, 0];
+    case 'loope': case 'loopne':
+      return [FLAG_ZF, 0, 0];
+    case 'shl': case 'sal': case 'shr': case 'sar': case 'rol': case 'ror': case 'rcl': case 'rcr':
+    case 'shld': case 'shrd': {
+      const rd = op === 'rcl' || op === 'rcr' ? FLAG_CF : 0;
+      if (name.endsWith('CL')) return [rd, 0, ALL];
+      const c = name.endsWith('1') && !name.endsWith('Ib') ? 1 : d.imm & (d.opSize === 8 && bits === 64 ? 0x3f : 0x1f);
+      if (c === 0) return [rd, 0, 0];
+      const of1 = c === 1 ? FLAG_OF : 0;
+      if (op === 'rol' || op === 'ror') return [0, 0, FLAG_CF | FLAG_OF];
+      if (op === 'rcl' || op === 'rcr') return [rd, 0, FLAG_CF | FLAG_OF];
+      const cfDef = c <= bits ? FLAG_CF : 0;
+      return [rd, FLAG_SF | FLAG_ZF | FLAG_PF | cfDef | of1, FLAG_AF | (FLAG_CF & ~cfDef) | (FLAG_OF & ~of1)];
+    }
+    default:
+      return [0, 0, 0];
+  }
+}
+
+export interface GenCase {
+  code: Uint8Array;
+  regs: bigint[];
+  rflags: number;
+  mem: Uint8Array;
+  /** Flags whose final value is undefined (masked in the comparison). */
+  taint: number;
+  /** Flags undefined at any point (masked when the case faults part-way). */
+  anyTaint: number;
+  names: string[];
+}
+
+const INTERESTING = [0n, 1n, 0xffffffffffffffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x8000000000000000n,
+  0x7fffffffffffffffn, 0x100000000n, 0xffn, 0x80n, 0x7fn, 0xffffn, 0x8000n];
+
+function randomReg(rng: Rng): bigint {
+  const k = rng.int(4);
+  if (k === 0) return INTERESTING[rng.int(INTERESTING.length)]!;
+  if (k === 1) return BigInt(rng.int(64));
+  return (BigInt(rng.next()) << 32n) | BigInt(rng.next());
+}
+
+/** One random case of `n` instructions. */
+export function genCase(rows: GenRow[], rng: Rng, n: number): GenCase {
+  const d = new Decoded();
+  const parts: Uint8Array[] = [];
+  const names: string[] = [];
+  let taint = 0;
+  let anyTaint = 0;
+  while (names.length < n) {
+    const g = rows[rng.int(rows.length)]!;
+    const bytes = encodeRow(g, rng, d);
+    if (bytes === null) continue;
+    const [rd, def0, undef] = flagEffects(g.row.name, d);
+    const def = d.rep !== 0 && (g.row.flags & F_STRING) !== 0 ? 0 : def0; // a zero count defines nothing
+    if ((rd & taint) !== 0) {
+      parts.push(Uint8Array.of(0x48, 0x39, 0xc0 | (rng.int(8) << 3) | rng.int(8))); // cmp r64, r64
+      names.push('cmpEvGv');
+      taint = 0;
+    }
+    parts.push(bytes);
+    names.push(g.row.name);
+    taint = (taint & ~def) | undef;
+    anyTaint |= taint;
+  }
+  const len = parts.reduce((a, p) => a + p.length, 0);
+  const code = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) {
+    code.set(p, o);
+    o += p.length;
+  }
+  const regs: bigint[] = [];
+  for (let r = 0; r < 16; r++) regs.push(randomReg(rng));
+  for (const r of POINTER_REGS) regs[r] = BigInt(SCRATCH_BASE + 0x100 + rng.int(0xd00));
+  for (let r = 8; r < 12; r++) if (rng.chance(0.8)) regs[r] = BigInt(rng.int(32));
+  regs[1] = rng.chance(0.5) ? BigInt(rng.int(20)) : regs[1]!; // short REP counts, mostly
+  regs[4] = BigInt(STACK_TOP);
+  const mem = new Uint8Array(4096);
+  for (let i = 0; i < mem.length; i++) mem[i] = rng.chance(0.5) ? 0 : rng.int(256);
+  return { code, regs, rflags: rng.next() & 0xcd5 & ~0x400 | (rng.chance(0.1) ? 0x400 : 0), mem, taint, anyTaint, names };
+}
