@@ -1,15 +1,20 @@
 /**
- * The seam between the run loop and the execution engines (interpreter now, translator later):
- * `run(stopAt)` executes guest instructions until the instruction counter reaches `stopAt` or
- * something needs the run loop, and says why it returned.
+ * The seam between the run loop and the execution engines (the interpreter now, the translator
+ * later): `run(stopAt)` executes guest instructions until the instruction counter reaches
+ * `stopAt` or something needs the run loop, and says why it returned.
  */
+import { GP_REGISTRARS } from '../interp/dispatch.js';
+import {
+  Interpreter, RUN_EXIT_REQUEST, RUN_HALT, RUN_LIMIT, RUN_TRIPLE_FAULT, RUN_UNSUPPORTED,
+} from '../interp/interpreter.js';
+import { SYSTEM_REGISTRARS } from '../interp/system-register.js';
 import type { SystemContext } from '../system/context.js';
 
-export const ENGINE_LIMIT = 0;
-export const ENGINE_HALT = 1;
-export const ENGINE_EXIT_REQUEST = 2;
-export const ENGINE_TRIPLE_FAULT = 3;
-export const ENGINE_UNSUPPORTED = 4;
+export const ENGINE_LIMIT = RUN_LIMIT;
+export const ENGINE_HALT = RUN_HALT;
+export const ENGINE_EXIT_REQUEST = RUN_EXIT_REQUEST;
+export const ENGINE_TRIPLE_FAULT = RUN_TRIPLE_FAULT;
+export const ENGINE_UNSUPPORTED = RUN_UNSUPPORTED;
 
 export interface Engine {
   run(stopAt: number): number;
@@ -17,12 +22,7 @@ export interface Engine {
   invalidatePage(page: number): void;
 }
 
+/** The interpreter with every handler set: the general-purpose and the system instructions. */
 export function createEngine(ctx: SystemContext): Engine {
-  return {
-    run(): number {
-      ctx.stopReason = 'no execution engine yet';
-      return ENGINE_UNSUPPORTED;
-    },
-    invalidatePage(): void {},
-  };
+  return new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
 }

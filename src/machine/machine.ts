@@ -12,7 +12,10 @@
 import { FLAG_IF, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT, OFF_RFLAGS, RAM_BASE, StateViews, WASM_PAGE } from '../cpu/state.js';
 import type { IrqLine, StopRequester } from '../devices/device.js';
 import { DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, DEBUG_EXIT_SIZE, DebugConsole, DebugExit } from '../devices/debug-exit.js';
+import { Cmos } from '../devices/cmos.js';
+import { LAPIC_BASE, LAPIC_SIZE, LocalApic } from '../devices/lapic.js';
 import { PicPair } from '../devices/pic8259.js';
+import { Pit8254 } from '../devices/pit8254.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { Mmu } from '../mmu/mmu.js';
 import { PhysicalMemory } from '../mmu/physmem.js';
@@ -43,6 +46,8 @@ export interface MachineOptions {
   maxInsns: number;
   /** Guest instructions per guest second. */
   ips: number;
+  /** The RTC's time of day at instruction 0, in seconds since the Unix epoch. */
+  rtcStart: number;
 }
 
 export interface StopInfo {
@@ -67,6 +72,9 @@ export class Machine implements StopRequester {
   readonly clock: VirtualClock;
   readonly uart: Uart16550;
   readonly pic = new PicPair();
+  readonly pit: Pit8254;
+  readonly lapic: LocalApic;
+  readonly cmos: Cmos;
   readonly engine: Engine;
   private stop: StopInfo | null = null;
   /** True while something outside the guest can still raise an interrupt (console input). */
@@ -89,7 +97,17 @@ export class Machine implements StopRequester {
     this.ports.register(0x20, 2, this.pic);
     this.ports.register(0xa0, 2, this.pic);
     this.ports.register(0x4d0, 2, this.pic);
-    this.ctx.intc = this.pic;
+    this.pit = new Pit8254(this.clock, this.pic.irq(0));
+    this.ports.register(0x40, 4, this.pit);
+    this.ports.register(0x61, 1, this.pit);
+    this.cmos = new Cmos(this.clock, { ramSize: options.ramSize, startTime: options.rtcStart, irq: this.pic.irq(8) });
+    this.ports.register(0x70, 2, this.cmos);
+    // The PIC reaches the CPU through the local APIC's LINT0 in ExtINT mode (the BIOS "virtual
+    // wire"), so the LAPIC is the one interrupt controller the CPU asks.
+    this.lapic = new LocalApic(this.clock);
+    this.lapic.setExtInt(this.pic);
+    this.phys.addMmio(LAPIC_BASE, LAPIC_SIZE, this.lapic);
+    this.ctx.intc = this.lapic;
 
     this.uart = new Uart16550(COM1_BASE, this.irqLine(COM1_IRQ), options.serialSink);
     this.ports.register(COM1_BASE, 8, this.uart);
