@@ -1,8 +1,8 @@
 /**
  * The I/O-port bus: 64 Ki ports dispatched to devices through a dense table. An unclaimed port
  * reads as all ones and ignores writes, as on a PC with nothing on the ISA bus at that address.
- * A 16- or 32-bit access to a device that claims only the first port is split into byte accesses
- * unless the device registered the port range as wide-capable.
+ * A 16- or 32-bit access goes whole to the device that owns its first port, with the access size;
+ * the device decides what a wide access means (most 8-bit ISA devices use the low byte).
  */
 import type { PortDevice } from '../devices/device.js';
 
