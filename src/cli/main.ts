@@ -4,6 +4,7 @@
  * internal error: a bug in ringvm, never something a guest can cause).
  */
 import { Command, CommanderError } from 'commander';
+import { registerDisasm } from './disasm.js';
 import { registerRun } from './run.js';
 import { UsageError } from './errors.js';
 
@@ -16,6 +17,7 @@ program
   .exitOverride();
 
 registerRun(program);
+registerDisasm(program);
 
 try {
   await program.parseAsync(process.argv);
