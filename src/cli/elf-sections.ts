@@ -88,7 +88,7 @@ export function readElfCode(buf: Uint8Array): ElfCode {
       const info = is64 ? buf[o + 4] : buf[o + 12];
       const value = is64 ? word(o + 8) : dv.getUint32(o + 4, true);
       const type = info & 15;
-      if (name === '' || value === 0 || (type !== 0 && type !== 1 && type !== 2)) continue;
+      if (name === '' || (type !== 0 && type !== 1 && type !== 2)) continue;
       if (!symbols.has(value) || type === 2) symbols.set(value, name);
     }
   }

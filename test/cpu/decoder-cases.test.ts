@@ -20,7 +20,6 @@ function dec(h: string, bitness = 64, end?: number): Decoded {
   decode(b, 0, end ?? b.length, bitness, d);
   return d;
 }
-const row = (d: Decoded) => tableRows[d.row];
 
 describe('prefixes', () => {
   it('a REX directly before the opcode extends registers and operand size', () => {
