@@ -31,14 +31,15 @@ export const LEAK_LDTR = 0;
 export const LEAK_TR = 0x40;
 
 /**
- * The verdict for a sensitive store at the current CPL: 0 = answer truthfully, 1 = leak, or a
- * fault (#GP(0) under UMIP). Real mode has no CPL > 0; SLDT/STR are #UD there (see callers).
+ * The verdict for a sensitive store: 0 = answer truthfully, 1 = leak, or a fault (#GP(0) under
+ * UMIP at CPL > 0). Under `leak` every protected-mode use leaks, the guest kernel's included: a
+ * classic monitor runs the kernel deprivileged, so the instruction reads the real (host) register.
+ * Real mode has no monitor tables to leak; SLDT/STR are #UD there (see callers).
  */
 function sensitive(cpu: Cpu): number {
-  if (cpu.mode === MODE_REAL || cplOf(cpu) === 0) return 0;
-  if ((cpu.u32[OFF_CR4 >> 2] & CR4_UMIP) !== 0) return FAULT_GP0;
+  if (cpu.mode === MODE_REAL) return 0;
   const p = cpu.ctx.policy;
-  if (p === POLICY_UMIP) return FAULT_GP0;
+  if (cplOf(cpu) !== 0 && ((cpu.u32[OFF_CR4 >> 2] & CR4_UMIP) !== 0 || p === POLICY_UMIP)) return FAULT_GP0;
   return p === POLICY_LEAK ? 1 : 0;
 }
 

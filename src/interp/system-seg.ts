@@ -4,9 +4,10 @@
  * src/system/segments.ts and far.ts). PUSH Sreg is the interpreter's (src/interp/stack.ts).
  * MOV SS and POP SS hold off interrupts for one instruction (OFF_INT_SHADOW).
  */
-import { OFF_INT_SHADOW, SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, segOffset, SEG_SELECTOR } from '../cpu/state.js';
+import { MODE_REAL, OFF_CPL, OFF_INT_SHADOW, SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, segOffset, SEG_SELECTOR } from '../cpu/state.js';
 import { FAULT_UD } from '../cpu/fault.js';
 import { FAR_UNSUPPORTED, callFar, jmpFar, retFar } from '../system/far.js';
+import { POLICY_LEAK } from '../system/context.js';
 import { loadSegment } from '../system/segments.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
@@ -14,7 +15,18 @@ import { STOP_UNSUPPORTED, leaveSystem, offPlus } from './system-common.js';
 
 const TWO32 = 4294967296;
 
-const selectorOf = (cpu: Cpu, s: number): number => cpu.u32[(segOffset(s) + SEG_SELECTOR) >> 2] & 0xffff;
+/**
+ * The selector MOV r/m, Sreg shows. Under the `leak` policy a guest kernel (CPL 0 in protected
+ * mode) sees CS and SS with RPL 1, the ring a classic trap-and-emulate monitor runs it in.
+ */
+function selectorOf(cpu: Cpu, s: number): number {
+  const sel = cpu.u32[(segOffset(s) + SEG_SELECTOR) >> 2] & 0xffff;
+  if ((s === SEG_CS || s === SEG_SS) && cpu.ctx.policy === POLICY_LEAK && cpu.mode !== MODE_REAL &&
+      (sel & 3) === 0 && cpu.u32[OFF_CPL >> 2] === 0) {
+    return sel | 1;
+  }
+  return sel;
+}
 
 /** MOV Sreg, r/m16 (CS is #UD at decode). */
 const movSwEw: Handler = (cpu, d) => {
