@@ -113,6 +113,31 @@ describe('sensitive stores: SGDT/SIDT/SLDT/STR/SMSW', () => {
   });
 });
 
+describe('leak policy in the guest kernel (CPL 0)', () => {
+  it('SGDT shows the monitor, MOV EAX, CS shows RPL 1, POPF keeps IF', () => {
+    const { ctx, run } = machine(false);
+    ctx.policy = POLICY_LEAK;
+    expect(run([0x0f, 0x01, 0x05, 0x00, 0x05, 0x00, 0x00])).toBe(0); // SGDT [0x500]
+    expect(ctx.phys.read32(0x502)).not.toBe(GDT);
+    expect(run([0x8c, 0xc8])).toBe(0); // MOV EAX, CS (8C /1, mod 3)
+    expect(eax(ctx)).toBe(0x09);
+    ctx.views.u32[OFF_RFLAGS >>> 2] = 0x2;
+    ctx.phys.write32(0x8000, 0x2 | FLAG_IF | 0x1);
+    expect(run([0x9d])).toBe(0); // POPF
+    expect(ctx.views.u32[OFF_RFLAGS >>> 2] & (FLAG_IF | 1)).toBe(1); // CF loaded, IF dropped
+  });
+
+  it('under emulate the same instructions tell the truth', () => {
+    const { ctx, run } = machine(false);
+    expect(run([0x8c, 0xc8])).toBe(0);
+    expect(eax(ctx)).toBe(0x08);
+    ctx.views.u32[OFF_RFLAGS >>> 2] = 0x2;
+    ctx.phys.write32(0x8000, 0x2 | FLAG_IF);
+    expect(run([0x9d])).toBe(0);
+    expect(ctx.views.u32[OFF_RFLAGS >>> 2] & FLAG_IF).toBe(FLAG_IF);
+  });
+});
+
 describe('LAR / LSL / VERR / VERW / MOV Sreg', () => {
   it('LAR gives the access rights of an accessible descriptor and clears ZF otherwise', () => {
     const { ctx, run } = machine(true);
