@@ -12,6 +12,7 @@ import { LoadError } from '../boot/load-error.js';
 import { DEFAULT_IPS } from '../machine/clock.js';
 import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
 import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
+import { collectStats, formatStats } from '../machine/stats.js';
 import { attachStdin, ByteSink, openSerialSink, parseSerial } from './console.js';
 import { fail, UsageError } from './errors.js';
 
@@ -26,6 +27,7 @@ interface RunOptions {
   quiet?: boolean;
   realtime?: boolean;
   successExitCode?: string;
+  stats?: string | boolean;
 }
 
 /** The RTC's time at power-on unless --realtime: 2026-01-01 00:00:00 UTC, so runs are reproducible. */
@@ -53,6 +55,9 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   }
   const maxInsns = o.maxInsns === undefined ? Infinity : parseCount('--max-insns', o.maxInsns);
   const ips = parseCount('--ips', o.ips);
+  if (typeof o.stats === 'string' && o.stats !== 'table' && o.stats !== 'json') {
+    throw new UsageError(`--stats: expected table or json, got '${o.stats}'`);
+  }
 
   let bytes: Uint8Array;
   let modules: BootModule[] = [];
@@ -85,6 +90,7 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   process.on('SIGINT', onSigint);
   const flusher = setInterval(() => serial.sink.flush(), 50);
   let stop: StopInfo;
+  const started = performance.now();
   try {
     stop = await machine.run();
   } finally {
@@ -94,6 +100,10 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
     serial.sink.flush();
     debugcon.flush();
     serial.close();
+  }
+  if (o.stats) {
+    const stats = collectStats(machine, stop, (performance.now() - started) / 1000);
+    process.stderr.write((o.stats === 'json' ? JSON.stringify(stats) : formatStats(stats)) + '\n');
   }
   if (!o.quiet) {
     const where = basename(image);
@@ -120,6 +130,7 @@ export function registerRun(program: Command): void {
     .option('--ips <n>', 'guest instructions per guest second (virtual time)', String(DEFAULT_IPS))
     .option('--realtime', 'start the RTC at the host time of day (default: a fixed date, for reproducible runs)')
     .option('--success-exit-code <n>', 'exit with 0 when the guest ends with this status (e.g. 33 from debug-exit 0x10)')
+    .option('--stats [format]', 'print statistics on stderr at the end: table (default) or json')
     .option('-q, --quiet', 'do not print the stop reason on stderr')
     .action(async (image: string, o: RunOptions) => {
       process.exitCode = await runImage(image, o);

@@ -20,9 +20,16 @@ export interface Engine {
   run(stopAt: number): number;
   /** A 4 KiB guest-physical page was written: drop whatever was decoded or translated from it. */
   invalidatePage(page: number): void;
+  /** Counters for --stats. */
+  stats(): Record<string, number>;
 }
 
 /** The interpreter with every handler set: the general-purpose and the system instructions. */
 export function createEngine(ctx: SystemContext): Engine {
-  return new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
+  const interp = new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
+  return {
+    run: (stopAt) => interp.run(stopAt),
+    invalidatePage: (page) => interp.invalidatePage(page),
+    stats: () => ({ 'instructions decoded (decode-cache misses)': interp.decodes }),
+  };
 }

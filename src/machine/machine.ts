@@ -23,6 +23,7 @@ import { PortBus } from '../mmu/ports.js';
 import { SystemContext } from '../system/context.js';
 import { VirtualClock } from './clock.js';
 import { registerDump } from './dump.js';
+import { applyFirmwareState } from './firmware.js';
 import { powerOnReset } from './reset.js';
 import { createEngine, ENGINE_HALT, ENGINE_LIMIT, ENGINE_TRIPLE_FAULT, ENGINE_UNSUPPORTED, type Engine } from './engine.js';
 
@@ -58,6 +59,9 @@ export interface StopInfo {
 }
 
 export class MachineError extends Error {}
+
+/** Timer deadlines a halted CPU may skip through without being woken before the run gives up. */
+const MAX_IDLE_TIMER_JUMPS = 10_000;
 
 /** Instructions per engine call when no timer is closer: small enough to keep the console live. */
 const SLICE = 1 << 20;
@@ -108,6 +112,7 @@ export class Machine implements StopRequester {
     this.lapic.setExtInt(this.pic);
     this.phys.addMmio(LAPIC_BASE, LAPIC_SIZE, this.lapic);
     this.ctx.intc = this.lapic;
+    applyFirmwareState(this.ports, this.lapic);
 
     this.uart = new Uart16550(COM1_BASE, this.irqLine(COM1_IRQ), options.serialSink);
     this.ports.register(COM1_BASE, 8, this.uart);
@@ -135,6 +140,11 @@ export class Machine implements StopRequester {
     const w = this.inputWaiter;
     this.inputWaiter = null;
     if (w) w();
+  }
+
+  /** The engine's own counters (decodes, translations ...), for --stats. */
+  engineStats(): Record<string, number> {
+    return this.engine.stats();
   }
 
   instructions(): number {
@@ -188,10 +198,21 @@ export class Machine implements StopRequester {
     const v = this.views;
     const ifSet = (v.lo(OFF_RFLAGS) & FLAG_IF) !== 0;
     if (ifSet && this.clock.hasTimers()) {
-      this.clock.advanceTo(Math.min(this.clock.nextDeadline(), this.options.maxInsns));
-      this.clock.fireDue();
-      if (this.interruptPending()) v.u32[OFF_HALTED >>> 2] = 0;
-      return true;
+      // Jump virtual time from deadline to deadline until an interrupt can wake the CPU. Timers
+      // whose interrupts are all masked would make that endless: give up after many jumps.
+      for (let jumps = 0; jumps < MAX_IDLE_TIMER_JUMPS; jumps++) {
+        this.clock.advanceTo(Math.min(this.clock.nextDeadline(), this.options.maxInsns));
+        this.clock.fireDue();
+        if (this.interruptPending()) {
+          v.u32[OFF_HALTED >>> 2] = 0;
+          return true;
+        }
+        if (this.instructions() >= this.options.maxInsns || !this.clock.hasTimers()) return true;
+      }
+      if (!this.inputOpen) {
+        this.stop = { reason: 'guest halted (interrupts enabled, but every timer interrupt is masked)', status: STATUS_HALTED };
+        return false;
+      }
     }
     if (ifSet && this.inputOpen) {
       await new Promise<void>((resolve) => (this.inputWaiter = resolve));
