@@ -7,10 +7,11 @@
  * the new RIP there, and it may change CS, CPL and OFF_MODE. So a handler that calls it does
  * `enterSystem(cpu)` (stores nextRip) before and `leaveSystem(cpu)` (re-reads mode, CPL and
  * nextRip) after a successful call. A failed call changed nothing, so the handler just returns the
- * fault. Results the run loop must see: STOP_TRIPLE_FAULT and STOP_UNSUPPORTED (ctx.stopReason
- * says why); the interpreter maps them to RUN_TRIPLE_FAULT / an unsupported stop.
+ * fault. A result the run loop must see: STOP_UNSUPPORTED (ctx.stopReason says why), which the
+ * interpreter maps to RUN_UNSUPPORTED. STOP_TRIPLE_FAULT is reserved for the same purpose.
  */
 import { FLAG_IOPL, MODE_REAL, MODE_VM86, OFF_CPL, OFF_RFLAGS } from '../cpu/state.js';
+import { VEC_DF, faultWithCode } from '../cpu/fault.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT } from '../system/context.js';
 import type { Cpu } from './cpu.js';
 
@@ -28,14 +29,20 @@ export function leaveSystem(cpu: Cpu): void {
   cpu.nextRip = cpu.loadRip();
 }
 
-/** Maps a DELIVER_* result to a handler result (0 after a successful delivery). */
+/**
+ * Maps a DELIVER_* result to a handler result (0 after a successful delivery). A triple fault is
+ * returned as #DF(0): nothing was committed, so the run loop's own delivery of that #DF fails the
+ * same way and ends the run with RUN_TRIPLE_FAULT (the loop needs no extra stop code for it).
+ */
 export function afterDeliver(cpu: Cpu, r: number): number {
   if (r === DELIVER_OK) {
     leaveSystem(cpu);
     return 0;
   }
-  return r === DELIVER_TRIPLE_FAULT ? STOP_TRIPLE_FAULT : STOP_UNSUPPORTED;
+  return r === DELIVER_TRIPLE_FAULT ? FAULT_DF0 : STOP_UNSUPPORTED;
 }
+
+const FAULT_DF0 = faultWithCode(VEC_DF, 0);
 
 export const cplOf = (cpu: Cpu): number => cpu.u32[OFF_CPL >> 2];
 export const ioplOf = (cpu: Cpu): number => (cpu.u32[OFF_RFLAGS >> 2] & FLAG_IOPL) >>> 12;

@@ -184,3 +184,18 @@ describe('LAR / LSL / VERR / VERW / MOV Sreg', () => {
     expect(seg(ctx, SEG_CS).sel).toBe(0x08);
   });
 });
+
+describe('INT n with a broken IDT', () => {
+  it('ends the run in a triple fault through the interpreter', async () => {
+    const { RUN_TRIPLE_FAULT } = await import('../../src/interp/interpreter.js');
+    const ctx = makeCtx();
+    prot32(ctx);
+    ctx.views.u32[0x218 >>> 2] = 0; // IDT limit 0: every gate is out of bounds
+    ctx.views.set64(gprOffset(4), 0x8000, 0);
+    ctx.phys.writeBytes(CODE, Uint8Array.from([0xcd, 0x80])); // INT 0x80
+    ctx.views.set64(OFF_RIP, CODE, 0);
+    const interp = new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
+    expect(interp.run(100)).toBe(RUN_TRIPLE_FAULT);
+    expect(ctx.stopReason).toMatch(/triple fault/);
+  });
+});
