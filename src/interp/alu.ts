@@ -256,6 +256,7 @@ export function registerAlu(h: Map<string, Handler>): void {
     h.set(`${n}EbIb`, makeAlu(op, F_EI, true));
     h.set(`${n}EvIz`, makeAlu(op, F_EI, false));
     h.set(`${n}EvIbs`, makeAlu(op, F_EI, false));
+    h.set(`${n}EvIb`, makeAlu(op, F_EI, false)); // the table names Ibs rows ...Ib
   }
   h.set('testEbGb', makeTest(F_EG, true));
   h.set('testEvGv', makeTest(F_EG, false));

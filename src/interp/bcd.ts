@@ -36,7 +36,8 @@ function asciiAdjust(cpu: Cpu, sub: boolean): number {
   let ax = cpu.u16[0];
   let adj = false;
   if ((ax & 0xf) > 9 || (f & FLAG_AF) !== 0) {
-    ax = sub ? ((((ax >> 8) - 1) & 0xff) << 8) | ((ax - 6) & 0xff) : (ax + 0x106) & 0xffff;
+    // AAA: AX += 0x106; AAS: AX -= 6 (the borrow reaches AH), then AH -= 1
+    ax = sub ? (ax - 6 - 0x100) & 0xffff : (ax + 0x106) & 0xffff;
     adj = true;
   }
   ax = (ax & 0xff00) | (ax & 0x0f);

@@ -220,7 +220,8 @@ export class Cpu {
         return (u32[segIx(s, SEG_BASE)] + off) >>> 0;
       }
     }
-    if (end > limit) return this.segFault(s);
+    // A 4 GiB segment never faults on its limit: accesses wrap around at 2^32.
+    if (end > limit && limit !== 0xffffffff) return this.segFault(s);
     return (u32[segIx(s, SEG_BASE)] + off) >>> 0;
   }
 

@@ -22,13 +22,14 @@ import { registerMulDiv } from './muldiv.js';
 import { registerBits } from './bits.js';
 import { registerString } from './string.js';
 import { registerBcd } from './bcd.js';
+import { registerMisc } from './misc.js';
 
 export type Registrar = (h: Map<string, Handler>) => void;
 
 /** The general-purpose registrars of this folder. */
 export const GP_REGISTRARS: Registrar[] = [
   registerAlu, registerMov, registerStack, registerControl, registerShift, registerMulDiv, registerBits,
-  registerString, registerBcd,
+  registerString, registerBcd, registerMisc,
 ];
 
 const undefinedOpcode: Handler = () => FAULT_UD;

@@ -196,6 +196,7 @@ export function registerMulDiv(h: Map<string, Handler>): void {
   h.set('imulGvEv', imulTrunc(false));
   h.set('imulGvEvIz', imulTrunc(true));
   h.set('imulGvEvIbs', imulTrunc(true));
+  h.set('imulGvEvIb', imulTrunc(true));
   h.set('divEb', divide(false, true));
   h.set('divEv', divide(false, false));
   h.set('idivEb', divide(true, true));

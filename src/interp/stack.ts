@@ -190,6 +190,7 @@ export function registerStack(h: Map<string, Handler>): void {
   h.set('popZv', popZv);
   h.set('pushIz', pushImm);
   h.set('pushIbs', pushImm);
+  h.set('pushIb', pushImm);
   h.set('pushEv', pushEv);
   h.set('popEv', popEv);
   h.set('pushES', pushSeg(0));

@@ -6,8 +6,8 @@
  * instead of going through an IDT.
  */
 import {
-  ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
-  OFF_EFER, OFF_MODE, OFF_RFLAGS, OFF_RIP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_LIMIT, SEG_SELECTOR, StateViews,
+  ATTR_DB, ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
+  MODE_PROT32, OFF_EFER, OFF_FAULT_ADDR, OFF_MODE, OFF_RFLAGS, OFF_RIP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_FS, SEG_LIMIT, SEG_SELECTOR, StateViews,
   WASM_PAGE, gprOffset, segOffset,
 } from '../../src/cpu/state.js';
 import { getFlags } from '../../src/cpu/flags.js';
@@ -36,6 +36,8 @@ export interface CaseResult {
   mem: Uint8Array;
   /** -1 for none, else the vector. */
   fault: number;
+  /** Linear address of a #PF. */
+  faultAddr: number;
   steps: number;
 }
 
@@ -46,7 +48,7 @@ export class TestMachine {
   readonly ctx: SystemContext;
   readonly interp: Interpreter;
 
-  constructor() {
+  constructor(readonly bits: 64 | 32 = 64) {
     const pages = (RAM_BASE + RAM) / WASM_PAGE;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.views = new StateViews(memory);
@@ -62,20 +64,29 @@ export class TestMachine {
     w(PD + 8 * (SCRATCH_BASE >>> 21), PT_SCRATCH | 7);
     w(PD + 8 * (CODE_BASE >>> 21), PT_CODE | 7);
     w(PT_SCRATCH, SCRATCH_PHYS | 7);
-    w(PT_CODE, CODE_PHYS | 7);
+    w(PT_CODE, CODE_PHYS | 7); // writable, as the native harness maps its code (RWX, 0xCC filled)
     const v = this.views;
     v.set64(OFF_CR0, CR0_PE | CR0_PG | 0x10, 0);
     v.set64(OFF_CR3, PML4, 0);
     v.set64(OFF_CR4, CR4_PAE, 0);
     v.set64(OFF_EFER, EFER_LME | EFER_LMA, 0);
     v.u32[OFF_CPL >> 2] = 3;
-    v.u32[OFF_MODE >> 2] = MODE_LONG64;
+    // 32-bit cases run in compatibility mode, as the native harness's -m32 build does.
+    v.u32[OFF_MODE >> 2] = bits === 64 ? MODE_LONG64 : MODE_PROT32;
+    const db = bits === 32 ? ATTR_DB : 0;
     for (let s = 0; s < 6; s++) {
       const o = segOffset(s);
-      v.u32[(o + SEG_SELECTOR) >> 2] = s === 1 ? 0x33 : 0x2b;
+      v.u32[(o + SEG_SELECTOR) >> 2] = s === 1 ? (bits === 64 ? 0x33 : 0x23) : 0x2b;
       v.set64(o + SEG_BASE, 0, 0);
       v.u32[(o + SEG_LIMIT) >> 2] = 0xffffffff;
-      v.u32[(o + SEG_ATTR) >> 2] = s === 1 ? 0xfb | ATTR_L : 0xf3;
+      v.u32[(o + SEG_ATTR) >> 2] = s === 1 ? 0xfb | (bits === 64 ? ATTR_L : ATTR_DB) : 0xf3 | db;
+    }
+    if (bits === 32) {
+      // FS: an LDT data segment over the scratch page (SCRATCH_FS_32 in the native harness)
+      const o = segOffset(SEG_FS);
+      v.u32[(o + SEG_SELECTOR) >> 2] = 0x07;
+      v.set64(o + SEG_BASE, SCRATCH_BASE, 0);
+      v.u32[(o + SEG_LIMIT) >> 2] = SCRATCH_SIZE - 1;
     }
     this.interp = new Interpreter(this.ctx);
   }
@@ -109,6 +120,7 @@ export class TestMachine {
       rflags: getFlags(v.i32) >>> 0,
       mem: this.phys.readBytes(SCRATCH_PHYS, SCRATCH_SIZE),
       fault,
+      faultAddr: fault === 14 ? v.getNum(OFF_FAULT_ADDR) : 0,
       steps,
     };
   }

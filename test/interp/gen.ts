@@ -12,7 +12,7 @@
  */
 import { tableRows, type TableRow } from '../../src/cpu/table.js';
 import {
-  F_BRANCH, F_INV64, F_IOPL, F_PRIV, F_SENS, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
+  F_BRANCH, F_INV64, F_IOPL, F_ONLY64, F_PRIV, F_SENS, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
 } from '../../src/cpu/table-defs.js';
 import { DEC_OK, Decoded } from '../../src/cpu/decoded.js';
 import { decode } from '../../src/cpu/decoder.js';
@@ -98,16 +98,20 @@ export interface GenRow {
   spec: Spec;
 }
 
-/** The rows the generator draws from (64-bit mode). */
-export function candidateRows(): GenRow[] {
+/** Rows of 16/32-bit code we leave out: segment registers (the host's selectors differ). */
+const EXCLUDE32 = new Set(['pushES', 'pushCS', 'pushSS', 'pushDS', 'arplEwGw', 'lesGzMp', 'ldsGzMp']);
+
+/** The rows the generator draws from in 64-bit mode or (bits = 32) 32-bit protected mode. */
+export function candidateRows(bits: 64 | 32 = 64): GenRow[] {
   const impl = handlerMap(GP_REGISTRARS);
   const out: GenRow[] = [];
   for (const row of tableRows) {
     if (!impl.has(row.name) || EXCLUDE.has(row.name) || EXCLUDE_SPEC.has(row.spec)) continue;
-    if ((row.flags & (F_PRIV | F_IOPL | F_SSE | F_X87 | F_INV64)) !== 0) continue;
+    if ((row.flags & (F_PRIV | F_IOPL | F_SSE | F_X87 | (bits === 64 ? F_INV64 : F_ONLY64))) !== 0) continue;
+    if (bits === 32 && EXCLUDE32.has(row.name)) continue;
     if ((row.flags & F_SENS) !== 0 && row.name !== 'pushf') continue;
     if ((row.flags & F_BRANCH) !== 0 && !ZERO_BRANCH.has(row.name)) continue;
-    if (row.feature !== '' && !['popcnt', 'lzcnt', 'bmi1', 'movbe', 'cmov', 'cx16', 'cx8'].includes(row.feature)) continue;
+    if (row.feature !== '' && !['popcnt', 'lzcnt', 'bmi1', 'movbe', 'cmov', 'cx16', 'cx8', 'adx', 'sse4.2'].includes(row.feature)) continue;
     out.push({ row, spec: parseSpec(row.spec) });
   }
   return out;
@@ -116,11 +120,14 @@ export function candidateRows(): GenRow[] {
 const POINTER_REGS = [3, 5, 6, 7];
 
 /** Encodes one instance of `g` into bytes, or null when the decoder does not agree. */
-export function encodeRow(g: GenRow, rng: Rng, d: Decoded): Uint8Array | null {
+export function encodeRow(g: GenRow, rng: Rng, d: Decoded, bits: 64 | 32 = 64): Uint8Array | null {
   const s = g.spec;
   const b: number[] = [];
+  // 16-bit addressing reaches scratch only through FS (based at SCRATCH_BASE in 32-bit cases)
+  const addr16 = bits === 32 && rng.chance(0.15);
+  if (addr16) b.push(0x67, 0x64);
   // 66 on near branches: Intel ignores it in 64-bit mode (as ringvm does), AMD hosts honour it.
-  const branch = (g.row.flags & F_BRANCH) !== 0;
+  const branch = (g.row.flags & F_BRANCH) !== 0 && bits === 64;
   if (rng.chance(0.2) && !s.np && s.pfx !== 0x66 && !branch) b.push(0x66);
   if ((g.row.flags & F_STRING) !== 0 && rng.chance(0.5)) b.push(rng.chance(0.5) ? 0xf3 : 0xf2);
   if ((g.row.flags & 1) !== 0 && rng.chance(0.1)) b.push(0xf0); // LOCK on lockable rows
@@ -139,13 +146,20 @@ export function encodeRow(g: GenRow, rng: Rng, d: Decoded): Uint8Array | null {
     const rm = rng.int(8);
     if (rng.chance(0.3)) rex |= 1;
     modrmBytes.push(0xc0 | (reg << 3) | rm);
+  } else if (addr16) {
+    // [si], [di], [bx] or [bp+disp]: the pointer registers' low 16 bits are scratch offsets
+    const rm = [4, 5, 7, 6][rng.int(4)]!;
+    if (rm === 6 && mod === 0) mod = 1;
+    modrmBytes.push((mod << 6) | (reg << 3) | rm);
+    if (mod === 1) modrmBytes.push(rng.int(0x80));
+    else if (mod === 2) modrmBytes.push(rng.int(256), rng.int(8));
   } else {
     let base = POINTER_REGS[rng.int(4)]!;
     if (mod === 0 && base === 5) mod = 1;
     const useSib = rng.chance(0.3);
     if (useSib) {
       // index r8..r11 (small values) or none
-      const noIndex = rng.chance(0.3);
+      const noIndex = bits === 32 || rng.chance(0.3);
       const index = noIndex ? 4 : rng.int(4);
       if (!noIndex) rex |= 2;
       modrmBytes.push((mod << 6) | (reg << 3) | 4, (rng.int(4) << 6) | (index << 3) | base);
@@ -155,7 +169,7 @@ export function encodeRow(g: GenRow, rng: Rng, d: Decoded): Uint8Array | null {
     void base;
     base = 0;
   }
-  const useRex = rng.chance(0.7);
+  const useRex = bits === 64 && rng.chance(0.7);
   if (useRex) b.push(rex);
   b.push(...s.escape);
   let op = s.opcode;
@@ -168,7 +182,7 @@ export function encodeRow(g: GenRow, rng: Rng, d: Decoded): Uint8Array | null {
   const head = b.length;
   for (let i = 0; i < 10; i++) b.push(rng.chance(0.3) ? [0, 1, 0xff, 0x7f, 0x80][rng.int(5)]! : rng.int(256));
   const bytes = Uint8Array.from(b);
-  decode(bytes, 0, bytes.length, 64, d);
+  decode(bytes, 0, bytes.length, bits, d);
   if (d.status !== DEC_OK || d.row !== g.row.index) return null;
   const out = bytes.slice(0, d.length);
   const immLen = d.length - head - (hasModrm ? 0 : 0);
@@ -219,8 +233,20 @@ export function flagEffects(name: string, d: Decoded): [number, number, number] 
       return [0, FLAG_CF | FLAG_ZF, FLAG_OF | FLAG_SF | FLAG_AF | FLAG_PF];
     case 'popcnt':
       return [0, ALL, 0];
+    case 'daa': case 'das':
+      return [FLAG_CF | FLAG_AF, ALL & ~FLAG_OF, FLAG_OF];
+    case 'aaa': case 'aas':
+      return [FLAG_AF, FLAG_CF | FLAG_AF, FLAG_OF | FLAG_SF | FLAG_ZF | FLAG_PF];
+    case 'aam': case 'aad':
+      return [0, FLAG_SF | FLAG_ZF | FLAG_PF, FLAG_OF | FLAG_AF | FLAG_CF];
+    case 'salc':
+      return [FLAG_CF, 0, 0];
     case 'cmpxchg8b':
       return [0, FLAG_ZF, 0];
+    case 'adcx':
+      return [FLAG_CF, FLAG_CF, 0];
+    case 'adox':
+      return [FLAG_OF, FLAG_OF, 0];
     case 'clc': case 'stc':
       return [0, FLAG_CF, 0];
     case 'cmc':
@@ -271,25 +297,29 @@ function randomReg(rng: Rng): bigint {
 }
 
 /** One random case of `n` instructions. */
-export function genCase(rows: GenRow[], rng: Rng, n: number): GenCase {
+export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64): GenCase {
   const d = new Decoded();
   const parts: Uint8Array[] = [];
   const names: string[] = [];
   let taint = 0;
   let anyTaint = 0;
+  const smallRegs: number[] = [];
   while (names.length < n) {
     const g = rows[rng.int(rows.length)]!;
-    const bytes = encodeRow(g, rng, d);
+    const bytes = encodeRow(g, rng, d, bits);
     if (bytes === null) continue;
     const [rd, def0, undef] = flagEffects(g.row.name, d);
     const def = d.rep !== 0 && (g.row.flags & F_STRING) !== 0 ? 0 : def0; // a zero count defines nothing
     if ((rd & taint) !== 0) {
-      parts.push(Uint8Array.of(0x48, 0x39, 0xc0 | (rng.int(8) << 3) | rng.int(8))); // cmp r64, r64
+      const modrm = 0xc0 | (rng.int(8) << 3) | rng.int(8);
+      parts.push(bits === 64 ? Uint8Array.of(0x48, 0x39, modrm) : Uint8Array.of(0x39, modrm)); // cmp r, r
       names.push('cmpEvGv');
       taint = 0;
     }
     parts.push(bytes);
     names.push(g.row.name);
+    // a register bit offset reaches far beyond the operand: keep it inside scratch
+    if (/^bt[src]?EvGv$/.test(g.row.name) && d.mod !== 3) smallRegs.push(d.reg);
     taint = (taint & ~def) | undef;
     anyTaint |= taint;
   }
@@ -306,6 +336,8 @@ export function genCase(rows: GenRow[], rng: Rng, n: number): GenCase {
   for (let r = 8; r < 12; r++) if (rng.chance(0.8)) regs[r] = BigInt(rng.int(32));
   regs[1] = rng.chance(0.5) ? BigInt(rng.int(20)) : regs[1]!; // short REP counts, mostly
   regs[4] = BigInt(STACK_TOP);
+  for (const r of smallRegs) if (r !== 4) regs[r] = BigInt.asUintN(64, BigInt(rng.int(4096) - 2048));
+  if (bits === 32) for (let r = 0; r < 16; r++) regs[r] = r < 8 ? regs[r]! & 0xffffffffn : 0n;
   const mem = new Uint8Array(4096);
   for (let i = 0; i < mem.length; i++) mem[i] = rng.chance(0.5) ? 0 : rng.int(256);
   return { code, regs, rflags: rng.next() & 0xcd5 & ~0x400 | (rng.chance(0.1) ? 0x400 : 0), mem, taint, anyTaint, names };
