@@ -37,7 +37,7 @@ export const OP = {
 
 /** A growable byte buffer with the LEB128 encodings wasm uses. */
 export class Bytes {
-  buf = new Uint8Array(256);
+  buf: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   len = 0;
 
   private room(n: number): void {
@@ -110,7 +110,7 @@ export class Bytes {
     this.len += o.len;
     return this;
   }
-  result(): Uint8Array {
+  result(): Uint8Array<ArrayBuffer> {
     return this.buf.slice(0, this.len);
   }
 }
@@ -238,7 +238,7 @@ export class ModuleBuilder {
     return { body, index: this.imports.length + this.funcs.length - 1 };
   }
 
-  encode(): Uint8Array {
+  encode(): Uint8Array<ArrayBuffer> {
     const out = new Bytes();
     out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
     const section = (id: number, fill: (b: Bytes) => void): void => {
