@@ -13,6 +13,7 @@ import { DEFAULT_IPS } from '../machine/clock.js';
 import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
 import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
 import { collectStats, formatStats } from '../machine/stats.js';
+import { POLICY_NAMES } from '../system/context.js';
 import { attachStdin, ByteSink, openSerialSink, parseSerial } from './console.js';
 import { fail, UsageError } from './errors.js';
 
@@ -28,6 +29,7 @@ interface RunOptions {
   realtime?: boolean;
   successExitCode?: string;
   stats?: string | boolean;
+  sensitive: string;
 }
 
 /** The RTC's time at power-on unless --realtime: 2026-01-01 00:00:00 UTC, so runs are reproducible. */
@@ -55,6 +57,8 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   }
   const maxInsns = o.maxInsns === undefined ? Infinity : parseCount('--max-insns', o.maxInsns);
   const ips = parseCount('--ips', o.ips);
+  const policy = POLICY_NAMES.indexOf(o.sensitive);
+  if (policy < 0) throw new UsageError(`--sensitive: expected ${POLICY_NAMES.join(', ')}, got '${o.sensitive}'`);
   if (typeof o.stats === 'string' && o.stats !== 'table' && o.stats !== 'json') {
     throw new UsageError(`--stats: expected table or json, got '${o.stats}'`);
   }
@@ -78,6 +82,7 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
     if (e instanceof MachineError) return fail(`--mem ${formatSize(ramSize)}: ${e.message}`, 2);
     throw e;
   }
+  machine.ctx.policy = policy;
   try {
     loadImage(bytes, machine, { cmdline: o.append, imageName: image, modules });
   } catch (e) {
@@ -130,6 +135,7 @@ export function registerRun(program: Command): void {
     .option('--ips <n>', 'guest instructions per guest second (virtual time)', String(DEFAULT_IPS))
     .option('--realtime', 'start the RTC at the host time of day (default: a fixed date, for reproducible runs)')
     .option('--success-exit-code <n>', 'exit with 0 when the guest ends with this status (e.g. 33 from debug-exit 0x10)')
+    .option('--sensitive <policy>', 'sensitive unprivileged instructions in user code: emulate (answer from virtual state), leak (pre-VT trap-and-emulate), umip (#GP)', 'emulate')
     .option('--stats [format]', 'print statistics on stderr at the end: table (default) or json')
     .option('-q, --quiet', 'do not print the stop reason on stderr')
     .action(async (image: string, o: RunOptions) => {

@@ -1,0 +1,50 @@
+// The machine end to end on the committed hello image: it boots, it is deterministic (virtual time
+// is the instruction counter), and the run loop's stops give the documented statuses.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadImage } from '../../src/boot/load.js';
+import { Machine, STATUS_LIMIT } from '../../src/machine/machine.js';
+
+async function boot(maxInsns = Infinity) {
+  const out: number[] = [];
+  const m = new Machine({
+    ramSize: 32 << 20, serialSink: (b) => out.push(b), debugconSink: () => {}, maxInsns, ips: 100_000_000, rtcStart: 0,
+  });
+  loadImage(readFileSync('guest-images/hello.bin'), m, { cmdline: '', imageName: 'hello.bin', modules: [] });
+  const stop = await m.run();
+  return { stop, text: Buffer.from(out).toString('latin1'), insns: m.instructions() };
+}
+
+describe('Machine on hello.bin', () => {
+  it('prints the greeting and ends through debug-exit with status 33', async () => {
+    const r = await boot();
+    expect(r.text).toContain('Hello from ringvm');
+    expect(r.stop.status).toBe(33);
+  });
+
+  it('two runs give the same output and the same instruction count', async () => {
+    const a = await boot();
+    const b = await boot();
+    expect(b.text).toBe(a.text);
+    expect(b.insns).toBe(a.insns);
+    expect(a.insns).toBeGreaterThan(100);
+  });
+
+  it('--max-insns stops the run with status 4 at exactly that count', async () => {
+    const r = await boot(100);
+    expect(r.stop.status).toBe(STATUS_LIMIT);
+    expect(r.insns).toBe(100);
+  });
+});
+
+describe('ringvm run --stats=json', () => {
+  it('reports the instruction count and the debug-exit stop', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-q', '--stats', 'json', 'guest-images/hello.bin'], { encoding: 'utf8' });
+    expect(r.status).toBe(33);
+    const stats = JSON.parse(r.stderr.trim().split('\n').pop() as string);
+    expect(stats.stop.status).toBe(33);
+    expect(stats.guestInstructions).toBeGreaterThan(100);
+    expect(stats.devices['COM1 bytes out']).toBe(r.stdout.length);
+  });
+});
