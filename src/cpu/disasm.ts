@@ -88,6 +88,10 @@ const DATA_SIZE_OPS = new Set([0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x68, 0
   0xc3, 0xca, 0xcb, 0xe8, 0xe9, 0xeb, 0xe0, 0xe1, 0xe2, 0xe3, 0x9a, 0xea, 0x1a0, 0x1a1, 0x1a8, 0x1a9,
   ...Array.from({ length: 16 }, (_, i) => 0x70 + i), ...Array.from({ length: 16 }, (_, i) => 0x180 + i)]);
 
+/** x87 register forms iced prints without operands when the other register is st(1). */
+const X87_SHORT = new Set(['faddp', 'fmulp', 'fsubp', 'fsubrp', 'fdivp', 'fdivrp', 'fcom', 'fcomp',
+  'fucom', 'fucomp', 'fxch']);
+
 const SIZE_NAMES: Record<number, string> = { 1: 'byte', 2: 'word', 4: 'dword', 6: 'fword', 8: 'qword',
   10: 'tbyte', 16: 'xmmword' };
 
@@ -145,6 +149,9 @@ export class Disassembler {
       else if (d.rep === 2) s += 'repne ';
     }
     if (op === 0xc3 && d.rep === 1) s += 'rep ';
+    if (mn === 'maskmovq' || mn === 'maskmovdqu') { // implicit [rDI]
+      if ((d.prefixes & PFX_ADSIZE) !== 0) s += this.bitness === 32 ? 'addr16 ' : 'addr32 ';
+    }
     if (mn === 'monitor' || mn === 'monitorx') { // implicit [rAX]: iced names its prefixes
       if ((d.prefixes & PFX_ADSIZE) !== 0) s += this.bitness === 32 ? 'addr16 ' : 'addr32 ';
       if (d.segOverride >= 0 && d.segOverride !== SEG_DS) s += `${SEG_NAMES[d.segOverride]} `;
@@ -170,12 +177,22 @@ export class Disassembler {
     if (mn === 'imul' && ops.length === 3 && d.isMem === 0 && d.reg === d.rm) ops = [ops[0], ops[2]];
     if ((r.flags & F_X87) !== 0 && ops.length === 2 && ops[0] === 'ST0' && ops[1] === 'STi' &&
       d.map === 0 && (d.opcode === 0xd8 || d.opcode === 0xdc) && false) ops = ops.slice(1);
+    ops = ops.filter((o) => o !== 'XMM0'); // iced leaves the implicit xmm0 out
+    const pseudo = (d.map === 1 && d.opcode === 0xc2 && (d.imm & 0xff) < 8) ||
+      (d.map === 3 && d.opcode === 0x44 && (d.imm & 0xee) === 0) || (d.map === 1 && d.opcode === 0x0f);
+    if (pseudo && ops[ops.length - 1] === 'Ib') {
+      ops = ops.slice(0, -1); // cmpltps, pclmulhqlqdq, 3DNow!: the imm8 is in the mnemonic
+    }
+    if ((r.flags & F_X87) !== 0 && d.isMem === 0 && (d.rm & 7) === 1 && X87_SHORT.has(mn)) ops = [];
     let immSeen = false;
     for (let i = 0; i < ops.length; i++) {
       const t = ops[i];
       if (t === 'Ib' && immSeen) out.push(hexNum(BigInt(d.imm2 & 0xff))); // ENTER, EXTRQ
       else out.push(this.operand(t, ops, mn));
       if (t[0] === 'I') immSeen = true;
+    }
+    if ((mn === 'maskmovq' || mn === 'maskmovdqu') && d.segOverride >= 0 && d.segOverride !== SEG_DS) {
+      out.push(SEG_NAMES[d.segOverride]);
     }
     return out.join(',');
   }
@@ -185,7 +202,7 @@ export class Disassembler {
     if (tok === 'M' || tok === 'Me' || tok === 'Ms108' || tok === 'Ms') return false;
     if ((r.flags & F_X87) !== 0) return tok !== 'Mw' || !(mn === 'fldcw' || mn === 'fnstcw' || mn === 'fnstsw');
     if ((r.flags & F_SSE) !== 0) {
-      return ops.some((o) => o[1] === 'y' && o[0] === 'E') && tok[0] === 'E';
+      return mn.startsWith('cvtsi2') && tok[0] === 'E';
     }
     if (NO_SIZE.has(mn) || mn.startsWith('set') || mn.startsWith('prefetch')) return false;
     if (mn === 'movzx' || mn === 'movsx' || mn === 'crc32') return true;
@@ -220,7 +237,13 @@ export class Disassembler {
     const d = this.d;
     const size = opBytes(tok, d);
     let s = '';
-    if (this.memSizeShown(tok, ops, mn) && size > 0) s = `${SIZE_NAMES[size] ?? 'byte'} ptr `;
+    // the 14/94-byte (16-bit) or 28/108-byte forms are named only when not the mode's default
+    const small = d.opSize === 2;
+    const fpuNamed = this.bitness === 16 ? !small : small;
+    if ((tok === 'Me' || tok === 'Ms108') && fpuNamed) {
+      s = tok === 'Me' ? (small ? 'fpuenv14 ptr ' : 'fpuenv28 ptr ') : (small ? 'fpustate94 ptr ' : 'fpustate108 ptr ');
+    }
+    if (s === '' && this.memSizeShown(tok, ops, mn) && size > 0) s = `${SIZE_NAMES[size] ?? 'byte'} ptr `;
     s += this.segPrefix() + '[';
     const adBytes = d.adSize;
     if (d.base === BASE_RIP) {
@@ -293,6 +316,7 @@ export class Disassembler {
       case 'E': case 'R': case 'M':
         if (mn === 'lar' || mn === 'lsl') return gprName(d.rm, d.opSize, rex);
         if (mn === 'movsxd') return gprName(d.rm, d.opSize === 8 ? 4 : d.opSize, rex);
+        if ((this.r.flags & F_SSE) !== 0 && opBytes(tok, d) < 4) return gprName(d.rm, 4, rex);
         return gprName(d.rm, opBytes(tok, d) || d.opSize, rex);
       case 'Q': case 'N': return `mm${d.rm & 7}`;
       case 'W': case 'U': return `xmm${d.rm}`;

@@ -50,6 +50,7 @@ const PREFIXES = [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x
 /** Fills buf[off .. off+16) with one biased random instruction candidate. */
 export function randomInsn(rng: Rng, bitness: number, buf: Uint8Array, off: number): void {
   for (let i = 0; i < 16; i++) buf[off + i] = rng.below(256);
+  if (rng.below(8) === 0) return; // one in eight: uniformly random bytes
   let p = off;
   const np = rng.below(8) < 5 ? 0 : rng.below(4);
   for (let i = 0; i < np; i++) buf[p++] = PREFIXES[rng.below(PREFIXES.length)];
@@ -74,6 +75,8 @@ export class Oracle {
   readonly dis = new Disassembler();
   /** Compare the full Intel text (operands) for general-purpose/system rows. */
   checkText = true;
+  /** Also compare the text of x87/MMX/SSE rows (they agree too; the brief requires GP only). */
+  textAll = true;
   private dec: InstanceType<typeof Decoder> | null = null;
   private decBuf: Uint8Array | null = null;
   constructor(readonly bitness: number) {}
@@ -114,7 +117,7 @@ export class Oracle {
     }
     const mn = mnemonicOf(d);
     if (mn !== iMn) return { ok: false, excluded: false, why: `mnemonic ${mn} vs iced ${iMn}` };
-    if (this.checkText && (tableRows[d.row].flags & (F_SSE | F_X87)) === 0) {
+    if (this.checkText && (this.textAll || (tableRows[d.row].flags & (F_SSE | F_X87)) === 0)) {
       let mine = this.dis.format(d, this.bitness, ip);
       const theirs = this.fmt.format(this.insn);
       if (mine !== theirs) mine = icedSmallImm64Quirk(d, mine);
