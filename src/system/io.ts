@@ -6,13 +6,12 @@
  * CPL <= IOPL need no bitmap. Returns 0 or #GP(0).
  */
 import {
-  FLAG_IOPL, MODE_REAL, MODE_VM86, OFF_CPL, OFF_MODE, OFF_RFLAGS, SEG_TR,
+  EFER_LMA, FLAG_IOPL, MODE_REAL, MODE_VM86, OFF_CPL, OFF_EFER, OFF_MODE, OFF_RFLAGS, SEG_TR,
 } from '../cpu/state.js';
 import { FAULT_GP0 } from '../cpu/fault.js';
 import { canonical } from '../mmu/mmu.js';
 import type { SystemContext } from './context.js';
 import { segAttr, segBaseHi, segBaseLo, segLimit, takeMmuFault } from './segments.js';
-import { EFER_LMA, OFF_EFER } from '../cpu/state.js';
 
 export function checkIoPermission(ctx: SystemContext, port: number, size: number): number {
   const u32 = ctx.views.u32;
@@ -32,13 +31,12 @@ function checkBitmap(ctx: SystemContext, port: number, size: number): number {
   if (limit < 0x67) return FAULT_GP0;
   const long = (v.u32[OFF_EFER >>> 2] & EFER_LMA) !== 0;
   const base = long ? canonical(segBaseLo(v, SEG_TR), segBaseHi(v, SEG_TR)) : segBaseLo(v, SEG_TR);
-  const lin = (o: number): number => (long ? base + o : (base + o) >>> 0);
-  const mapOff = ctx.mmu.read16(lin(0x66), false);
+  const mapOff = ctx.mmu.read16(long ? base + 0x66 : (base + 0x66) >>> 0, false);
   let f = takeMmuFault(ctx);
   if (f !== 0) return f;
   const byte = mapOff + (port >>> 3);
   if (byte + 1 > limit) return FAULT_GP0;
-  const bits = ctx.mmu.read16(lin(byte), false);
+  const bits = ctx.mmu.read16(long ? base + byte : (base + byte) >>> 0, false);
   f = takeMmuFault(ctx);
   if (f !== 0) return f;
   const mask = ((1 << size) - 1) << (port & 7);
