@@ -13,6 +13,7 @@ import { DEFAULT_IPS } from '../machine/clock.js';
 import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
 import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
 import { collectStats, formatStats } from '../machine/stats.js';
+import { parseTrace } from '../machine/trace.js';
 import { POLICY_NAMES } from '../system/context.js';
 import { attachStdin, ByteSink, openSerialSink, parseSerial } from './console.js';
 import { fail, UsageError } from './errors.js';
@@ -30,6 +31,7 @@ interface RunOptions {
   successExitCode?: string;
   stats?: string | boolean;
   sensitive: string;
+  trace?: string;
 }
 
 /** The RTC's time at power-on unless --realtime: 2026-01-01 00:00:00 UTC, so runs are reproducible. */
@@ -57,6 +59,14 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   }
   const maxInsns = o.maxInsns === undefined ? Infinity : parseCount('--max-insns', o.maxInsns);
   const ips = parseCount('--ips', o.ips);
+  let trace;
+  if (o.trace !== undefined) {
+    try {
+      trace = { opts: parseTrace(o.trace), out: (line: string) => process.stderr.write(line + '\n') };
+    } catch (e) {
+      throw new UsageError(`--trace: ${(e as Error).message}`);
+    }
+  }
   const policy = POLICY_NAMES.indexOf(o.sensitive);
   if (policy < 0) throw new UsageError(`--sensitive: expected ${POLICY_NAMES.join(', ')}, got '${o.sensitive}'`);
   if (typeof o.stats === 'string' && o.stats !== 'table' && o.stats !== 'json') {
@@ -77,7 +87,7 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   const debugcon = new ByteSink(o.debugcon === 'none' ? null : 2);
   let machine: Machine;
   try {
-    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START });
+    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START, trace });
   } catch (e) {
     if (e instanceof MachineError) return fail(`--mem ${formatSize(ramSize)}: ${e.message}`, 2);
     throw e;
@@ -136,6 +146,7 @@ export function registerRun(program: Command): void {
     .option('--realtime', 'start the RTC at the host time of day (default: a fixed date, for reproducible runs)')
     .option('--success-exit-code <n>', 'exit with 0 when the guest ends with this status (e.g. 33 from debug-exit 0x10)')
     .option('--sensitive <policy>', 'sensitive unprivileged instructions in user code: emulate (answer from virtual state), leak (pre-VT trap-and-emulate), umip (#GP)', 'emulate')
+    .option('--trace <events>', 'log guest events on stderr: exec (each instruction, disassembled), int (each interrupt/exception); comma-separated')
     .option('--stats [format]', 'print statistics on stderr at the end: table (default) or json')
     .option('-q, --quiet', 'do not print the stop reason on stderr')
     .action(async (image: string, o: RunOptions) => {

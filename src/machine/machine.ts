@@ -24,6 +24,7 @@ import { SystemContext } from '../system/context.js';
 import { VirtualClock } from './clock.js';
 import { registerDump } from './dump.js';
 import { applyFirmwareState } from './firmware.js';
+import { TraceEngine, type TraceOptions } from './trace.js';
 import { powerOnReset } from './reset.js';
 import { createEngine, ENGINE_HALT, ENGINE_LIMIT, ENGINE_TRIPLE_FAULT, ENGINE_UNSUPPORTED, type Engine } from './engine.js';
 
@@ -49,6 +50,8 @@ export interface MachineOptions {
   ips: number;
   /** The RTC's time of day at instruction 0, in seconds since the Unix epoch. */
   rtcStart: number;
+  /** --trace events and where their lines go. */
+  trace?: { opts: TraceOptions; out: (line: string) => void };
 }
 
 export interface StopInfo {
@@ -120,7 +123,8 @@ export class Machine implements StopRequester {
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(options.debugconSink));
 
     powerOnReset(this.views);
-    this.engine = createEngine(this.ctx);
+    const engine = createEngine(this.ctx);
+    this.engine = options.trace ? new TraceEngine(engine, this.ctx, options.trace.opts, options.trace.out) : engine;
     this.phys.onCodeWrite = (page) => this.engine.invalidatePage(page);
   }
 

@@ -48,3 +48,20 @@ describe('ringvm run --stats=json', () => {
     expect(stats.devices['COM1 bytes out']).toBe(r.stdout.length);
   });
 });
+
+describe('ringvm run --trace', () => {
+  it('exec prints each instruction with its address and disassembly, the count matching --stats', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-q', '--trace', 'exec', '--stats', 'json', 'guest-images/hello.bin'], { encoding: 'utf8' });
+    const lines = r.stderr.trim().split('\n');
+    const stats = JSON.parse(lines.pop() as string);
+    // hello.asm's first instruction checks the multiboot magic
+    expect(lines[0]).toMatch(/^\[0\] 0008:00100020 +3d 02 b0 ad 2b +cmp eax,2BADB002h$/);
+    expect(lines.length).toBe(stats.guestInstructions);
+    expect(r.stdout).toContain('Hello from ringvm');
+  });
+  it('rejects unknown events with a one-line error', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--trace', 'bogus', 'guest-images/hello.bin'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^ringvm: --trace: unknown trace event 'bogus'/);
+  });
+});
