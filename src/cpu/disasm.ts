@@ -132,7 +132,7 @@ export class Disassembler {
     // HLE hints: F2/F3 with LOCK (or the implicitly locked XCHG, or F3 on a MOV store)
     const implicitLock = (op === 0x86 || op === 0x87) && d.isMem !== 0;
     const movStore = (op === 0x88 || op === 0x89 || op === 0xc6 || op === 0xc7) && d.isMem !== 0;
-    if (((d.prefixes & PFX_LOCK) !== 0 || implicitLock) && d.rep !== 0) s += d.rep === 2 ? 'xacquire ' : 'xrelease ';
+    if (((d.prefixes & PFX_LOCK) !== 0 || implicitLock) && d.rep !== 0 && mn !== 'cmpxchg16b') s += d.rep === 2 ? 'xacquire ' : 'xrelease ';
     else if (movStore && d.rep === 1) s += 'xrelease ';
     // an operand-size change the operands do not show
     if (DATA_SIZE_OPS.has((d.map << 8) | d.opcode) && (d.prefixes & PFX_OPSIZE) !== 0) {

@@ -145,6 +145,14 @@ describe('the table', () => {
       'cmovccGvEv', 'movsb', 'movsv', 'int3', 'intIb', 'shlEvIb', 'movZvIv']) expect(names.has(n), n).toBe(true);
     for (const r of tableRows) expect(r.name, r.spec).toMatch(/^[a-z0-9][A-Za-z0-9_]*$/);
   });
+  it('rows that share a handler name are the same operation', () => {
+    const seen = new Map<string, string>();
+    for (const r of tableRows) {
+      const what = `${r.mnemonics.join('|')} ${r.operands}`;
+      expect(seen.get(r.name) ?? what, r.spec).toBe(what);
+      seen.set(r.name, what);
+    }
+  });
   it('rows carry their checks as data', () => {
     const f = (spec: string, m?: string) => tableRows.find((r) => r.spec === spec && (m === undefined || r.mnemonics[0] === m))!.flags;
     expect(f('00') & F_LOCK).toBeTruthy();
