@@ -125,7 +125,7 @@ function addRow(r: RowSpec): void {
     ? [parts[0], parts[1], parts[2]] : [parts[0], parts[0], parts[0]];
   const condSuffix = mnemonics[0].endsWith('*');
   const name = r.name !== '' ? r.name
-    : (condSuffix ? mnemonics[0].slice(0, -1) + 'cc' : mnemonics[0]) + ops.join('').replace(/Ibs/g, 'Ib');
+    : (condSuffix ? mnemonics[0].slice(0, -1) + 'cc' : mnemonics[0]) + ops.join('');
   const index = tableRows.length;
   if (index > 0x7fff) throw new Error('table: too many rows');
   tableRows.push({ ...r, name, index, map, opcode, mnemonics, byAdSize, condSuffix, ops, hasModrm,

@@ -141,7 +141,7 @@ describe('verdicts', () => {
 describe('the table', () => {
   it('names follow the rule: mnemonic + operands, one name for the 16 Jcc rows', () => {
     const names = new Set(tableRows.map((r) => r.name));
-    for (const n of ['addEbGb', 'addEvIz', 'addEvIb', 'movGvEv', 'pushZv', 'jccJb', 'jccJz', 'setccEb',
+    for (const n of ['addEbGb', 'addEvIz', 'addEvIbs', 'movGvEv', 'pushZv', 'jccJb', 'jccJz', 'setccEb',
       'cmovccGvEv', 'movsb', 'movsv', 'int3', 'intIb', 'shlEvIb', 'movZvIv']) expect(names.has(n), n).toBe(true);
     for (const r of tableRows) expect(r.name, r.spec).toMatch(/^[a-z0-9][A-Za-z0-9_]*$/);
   });
