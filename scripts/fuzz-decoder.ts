@@ -1,7 +1,8 @@
 /**
  * Fuzzes the decoder against iced-x86: `npx tsx scripts/fuzz-decoder.ts [--count N]
- * [--bitness 16|32|64] [--seed S] [--show K] [--gp-text-only]`. The Intel text is compared for
- * every row unless --gp-text-only limits it to general-purpose/system rows. Prints the disagreement
+ * [--bitness 16|32|64] [--seed S] [--show K] [--gp-text-only] [--uniform]`. The strings are
+ * biased towards prefixes, escapes and ModRM forms unless --uniform. The Intel text is compared
+ * for every row unless --gp-text-only limits it to general-purpose/system rows. Prints the disagreement
  * count per mode, the first K disagreements (bytes and reason) and the most common reasons.
  * A million strings take a few seconds per mode.
  */
@@ -16,6 +17,7 @@ const count = opt('--count', 1_000_000);
 const only = opt('--bitness', 0);
 const seed = opt('--seed', 12345);
 const show = opt('--show', 20);
+const uniform = args.includes('--uniform');
 let total = 0;
 for (const bitness of [16, 32, 64]) {
   if (only !== 0 && only !== bitness) continue;
@@ -30,7 +32,7 @@ for (const bitness of [16, 32, 64]) {
   const reasons = new Map<string, number>();
   for (let done = 0; done < count; done += CH) {
     const n = Math.min(CH, count - done);
-    for (let i = 0; i < n; i++) randomInsn(rng, bitness, buf, i * 16);
+    for (let i = 0; i < n; i++) randomInsn(rng, bitness, buf, i * 16, uniform);
     oracle.load(buf);
     for (let i = 0; i < n; i++) {
       const v = oracle.compare(buf, i * 16, i * 16 + 16);

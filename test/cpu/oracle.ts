@@ -48,11 +48,12 @@ export class Rng {
 const PREFIXES = [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
 
 /** Fills buf[off .. off+16) with one biased random instruction candidate. */
-export function randomInsn(rng: Rng, bitness: number, buf: Uint8Array, off: number): void {
+export function randomInsn(rng: Rng, bitness: number, buf: Uint8Array, off: number, uniform = false): void {
   for (let i = 0; i < 16; i++) buf[off + i] = rng.below(256);
-  if (rng.below(8) === 0) return; // one in eight: uniformly random bytes
+  if (uniform || rng.below(8) === 0) return; // one in eight: uniformly random bytes
   let p = off;
-  const np = rng.below(8) < 5 ? 0 : rng.below(4);
+  // mostly none or a few prefixes; sometimes a run long enough to reach the 15-byte limit
+  const np = rng.below(32) === 0 ? 8 + rng.below(8) : rng.below(8) < 5 ? 0 : rng.below(4);
   for (let i = 0; i < np; i++) buf[p++] = PREFIXES[rng.below(PREFIXES.length)];
   if (bitness === 64 && rng.below(3) === 0) buf[p++] = 0x40 | rng.below(16);
   const e = rng.below(10);
