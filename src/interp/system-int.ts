@@ -8,7 +8,8 @@
 import { FLAG_IOPL, FLAG_OF, MODE_VM86, OFF_RFLAGS } from '../cpu/state.js';
 import { FAULT_GP0, VEC_BP, VEC_DB, VEC_OF } from '../cpu/fault.js';
 import { getFlags } from '../cpu/flags.js';
-import { EV_EXCEPTION, EV_SOFTWARE, deliver } from '../system/interrupts.js';
+import { DELIVER_OK, DELIVER_UNSUPPORTED } from '../system/context.js';
+import { EV_EXCEPTION, deliver, deliverSoftware } from '../system/interrupts.js';
 import { iret } from '../system/iret.js';
 import { FAR_UNSUPPORTED } from '../system/far.js';
 import { syscall, sysenter, sysexit, sysret } from '../system/fastcall.js';
@@ -16,18 +17,30 @@ import type { Cpu, Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
 import { STOP_UNSUPPORTED, afterDeliver, enterSystem, leaveSystem } from './system-common.js';
 
-function softInt(cpu: Cpu, vector: number, kind: number): number {
+/** INT n/INT3/INTO: a fault while delivering is the INT instruction's own fault (see deliverSoftware). */
+function softInt(cpu: Cpu, vector: number): number {
   enterSystem(cpu);
-  return afterDeliver(cpu, deliver(cpu.ctx, vector, -1, kind));
+  const r = deliverSoftware(cpu.ctx, vector);
+  if (r === DELIVER_OK) {
+    leaveSystem(cpu);
+    return 0;
+  }
+  return r === DELIVER_UNSUPPORTED ? STOP_UNSUPPORTED : r;
+}
+
+/** INT1 (ICEBP) raises #DB as a trap, without the gate DPL check. */
+function icebp(cpu: Cpu): number {
+  enterSystem(cpu);
+  return afterDeliver(cpu, deliver(cpu.ctx, VEC_DB, -1, EV_EXCEPTION));
 }
 
 const intIb: Handler = (cpu, d) => {
   if (cpu.mode === MODE_VM86 && (cpu.u32[OFF_RFLAGS >> 2] & FLAG_IOPL) !== FLAG_IOPL) return FAULT_GP0;
-  return softInt(cpu, d.imm & 0xff, EV_SOFTWARE);
+  return softInt(cpu, d.imm & 0xff);
 };
-const int3: Handler = (cpu) => softInt(cpu, VEC_BP, EV_SOFTWARE);
-const into: Handler = (cpu) => ((getFlags(cpu.m) & FLAG_OF) !== 0 ? softInt(cpu, VEC_OF, EV_SOFTWARE) : 0);
-const int1: Handler = (cpu) => softInt(cpu, VEC_DB, EV_EXCEPTION);
+const int3: Handler = (cpu) => softInt(cpu, VEC_BP);
+const into: Handler = (cpu) => ((getFlags(cpu.m) & FLAG_OF) !== 0 ? softInt(cpu, VEC_OF) : 0);
+const int1: Handler = (cpu) => icebp(cpu);
 
 /** Runs a system-layer transfer that sets OFF_RIP itself; maps its result to a handler result. */
 function transfer(cpu: Cpu, f: number): number {

@@ -85,14 +85,7 @@ export function deliver(ctx: SystemContext, vector: number, errorCode: number, k
   if (vector === VEC_PF && kind === EV_EXCEPTION) copyCr2(ctx);
   for (;;) {
     const f = deliverOnce(ctx, vector, errorCode, kind);
-    if (f === 0) {
-      const v = ctx.views;
-      v.u32[OFF_LAST_VECTOR >>> 2] = vector;
-      v.u32[OFF_HALTED >>> 2] = 0;
-      v.u32[OFF_INT_SHADOW >>> 2] = 0;
-      ctx.vectorCounts[vector]++;
-      return DELIVER_OK;
-    }
+    if (f === 0) return delivered(ctx, vector);
     if (f === UNSUPPORTED) return DELIVER_UNSUPPORTED;
     const v2 = faultVector(f);
     if (v2 === VEC_PF) copyCr2(ctx);
@@ -111,6 +104,28 @@ export function deliver(ctx: SystemContext, vector: number, errorCode: number, k
     }
     kind = EV_EXCEPTION;
   }
+}
+
+function delivered(ctx: SystemContext, vector: number): number {
+  const v = ctx.views;
+  v.u32[OFF_LAST_VECTOR >>> 2] = vector;
+  v.u32[OFF_HALTED >>> 2] = 0;
+  v.u32[OFF_INT_SHADOW >>> 2] = 0;
+  ctx.vectorCounts[vector]++;
+  return DELIVER_OK;
+}
+
+/**
+ * INT n / INT3 / INTO: one delivery attempt (OFF_RIP = the next instruction). Returns DELIVER_OK,
+ * DELIVER_UNSUPPORTED, or the fault the attempt raised, uncommitted: that fault belongs to the INT
+ * instruction itself (its saved RIP is the INT's, as for any fault), so the caller returns it and
+ * the run loop delivers it like any other fault (a software interrupt is a benign event).
+ */
+export function deliverSoftware(ctx: SystemContext, vector: number): number {
+  ctx.mmu.fault = 0;
+  const f = deliverOnce(ctx, vector, -1, EV_SOFTWARE);
+  if (f === 0) return delivered(ctx, vector);
+  return f === UNSUPPORTED ? DELIVER_UNSUPPORTED : f;
 }
 
 /** Delivers the exception a handler returned as a fault value (cpu/fault.ts). */
