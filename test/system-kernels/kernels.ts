@@ -1,0 +1,150 @@
+/**
+ * The bare-metal test kernels of guest-images/tests/ and how their output is judged: how each is
+ * booted on QEMU and on ringvm, how the two raw outputs become comparable text, and the documented
+ * places where QEMU 7.2 TCG departs from the Intel SDM. The expected file of a kernel is QEMU's
+ * output with exactly these departures patched to the SDM's answer (docs/system-conformance.md
+ * gives the reasons), so the same patch code serves update-expected.ts and the test.
+ */
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { VENDOR } from '../../src/system/cpuid.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const KERNELS_DIR = join(ROOT, 'guest-images/tests');
+export const EXPECTED_DIR = join(import.meta.dirname, 'expected');
+
+/** The kernels, in the order tests.mk builds them. */
+export const KERNELS = ['exc64'];
+
+/** The last line of every expected file says how the run ended. */
+function endLine(how: string): string {
+  return `end: ${how}`;
+}
+
+/** QEMU: isa-debug-exit gives (v << 1) | 1; with -no-reboot a triple fault (a reset) exits 0. */
+function qemuEnd(status: number | null): string {
+  if (status === 0) return endLine('triple fault');
+  if (status !== null && (status & 1) === 1) return endLine(`debug-exit status ${status}`);
+  return endLine(`QEMU status ${status}`);
+}
+
+/** ringvm (src/cli/run.ts): debug-exit as QEMU, 3 = triple fault, 4 = --max-insns reached. */
+function ringvmEnd(status: number | null): string {
+  if (status === 3) return endLine('triple fault');
+  if (status !== null && (status & 1) === 1) return endLine(`debug-exit status ${status}`);
+  return endLine(`ringvm status ${status}`);
+}
+
+function text(serial: Buffer | string | null): string {
+  return String(serial ?? '').replace(/\r\n/g, '\n');
+}
+
+export interface Run {
+  text: string; // serial output with \r\n as \n, then the end line
+  stderr: string;
+}
+
+export function runQemu(kernel: string, timeoutMs = 20_000): Run {
+  const r = spawnSync(
+    'qemu-system-x86_64',
+    [
+      '-accel', 'tcg', '-cpu', `qemu64,vendor=${VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio',
+      '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-net', 'none',
+      '-fw_cfg', 'name=etc/sercon-port,string=0', '-kernel', join(KERNELS_DIR, `${kernel}.bin`),
+    ],
+    { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 },
+  );
+  return { text: text(r.stdout) + qemuEnd(r.status) + '\n', stderr: String(r.stderr ?? '') };
+}
+
+export function runRingvm(kernel: string, timeoutMs = 20_000): Run {
+  const r = spawnSync(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    [join(ROOT, 'src/cli/main.ts'), 'run', '--max-insns', '50000000', join(KERNELS_DIR, `${kernel}.bin`)],
+    { cwd: ROOT, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 },
+  );
+  return { text: text(r.stdout) + ringvmEnd(r.status) + '\n', stderr: String(r.stderr ?? '') };
+}
+
+/** A place where QEMU 7.2 TCG departs from the SDM: the line (by its prefix) and how to fix it. */
+export interface Departure {
+  kernel: string;
+  prefix: string; // the line starts with this
+  reason: string;
+  fix: (line: string, all: string[]) => string;
+}
+
+/** The ` cs=... frame=...` tail of the line starting with `prefix` (a probe on the same stack). */
+function tailOf(all: string[], prefix: string): string {
+  const l = all.find((x) => x.startsWith(prefix)) ?? '';
+  return l.slice(l.indexOf(' cs='));
+}
+/** The address a probe line announces: "... at HEX: ...". */
+const at = (l: string): string => /at ([0-9A-F]{16}):/.exec(l)?.[1] ?? '?';
+
+const hex = (n: bigint, digits: number): string => n.toString(16).toUpperCase().padStart(digits, '0');
+/** Replaces `field=HEX` in a line by f(value), keeping the width. */
+function field(line: string, name: string, f: (v: bigint) => bigint): string {
+  return line.replace(new RegExp(`(${name}=)([0-9A-F]+)`), (_m, k: string, v: string) => k + hex(f(BigInt(`0x${v}`)), v.length));
+}
+const setVec = (line: string, v: string): string => line.replace(/#[0-9A-F]{2}/, `#${v}`);
+
+export const DEPARTURES: Departure[] = [
+  {
+    kernel: 'exc64', prefix: 'int1 (icebp): ',
+    reason: 'INT1 (F1) raises #DB as a trap (SDM Vol. 2 INT n/INTO/INT1/INT3); QEMU 7.2 raises #UD',
+    fix: (l) => field(setVec(l, '01'), 'rip', (v) => v + 1n),
+  },
+  {
+    kernel: 'exc64', prefix: 'non-canonical stack: ',
+    reason: 'a non-canonical address through SS is #SS(0) (SDM Vol. 3 6.15 #SS); QEMU raises #GP(0)',
+    fix: (l) => setVec(l, '0C'),
+  },
+  {
+    kernel: 'exc64', prefix: 'push on non-canonical rsp (#SS, #GP on IST1): ',
+    reason: 'PUSH with a non-canonical RSP is #SS(0); QEMU raises #GP(0)',
+    fix: (l) => setVec(l, '0C'),
+  },
+  {
+    kernel: 'exc64', prefix: 'push on non-canonical rsp, #SS gate on the same stack: ',
+    reason: 'the #SS cannot be pushed on the same non-canonical stack: a second #SS, so #DF (on IST1, RIP not printed); QEMU raised #GP to IST1',
+    fix: (l) => setVec(l, '08').replace(/ rip=[0-9A-F]+/, '').replace(/frame=[0-9A-F]+/, 'frame=0000000000109FD8'),
+  },
+  {
+    kernel: 'exc64', prefix: 'wrmsr to unknown msr at ',
+    reason: 'WRMSR to an unimplemented MSR is #GP(0) (SDM Vol. 2 WRMSR); QEMU ignores the write',
+    fix: (l, all) => l.replace('no exception', `#0D err=0000 rip=${at(l)}${tailOf(all, 'non-canonical load: ')}`),
+  },
+  {
+    kernel: 'exc64', prefix: 'jmp non-canonical at ',
+    reason: 'a jump to a non-canonical address faults on the JMP itself (SDM Vol. 2 JMP: #GP(0), RIP unchanged); QEMU reports the target as the faulting RIP',
+    fix: (l) => l.replace(/rip=[0-9A-F]+/, `rip=${at(l)}`),
+  },
+  {
+    kernel: 'exc64', prefix: 'int 0x40, gate absent: ',
+    reason: 'error code of an INT n through a not-present gate is vector*8+2 (IDT flag); QEMU 7.2 64-bit uses vector*16+2',
+    fix: (l) => field(l, 'err', (v) => ((v - 2n) >> 1n) + 2n),
+  },
+  {
+    kernel: 'exc64', prefix: 'int 0x41, past IDT limit: ',
+    reason: 'error code of an INT n past the IDT limit is vector*8+2; QEMU 7.2 64-bit uses vector*16+2',
+    fix: (l) => field(l, 'err', (v) => ((v - 2n) >> 1n) + 2n),
+  },
+];
+
+/**
+ * QEMU's output with every departure of `kernel` patched. Throws if a departure's line is missing
+ * or the patch changes nothing: then QEMU changed (or the kernel did) and the list needs a look.
+ */
+export function patchDepartures(kernel: string, qemuText: string): string {
+  const lines = qemuText.split('\n');
+  const orig = [...lines];
+  for (const d of DEPARTURES.filter((x) => x.kernel === kernel)) {
+    const i = lines.findIndex((l) => l.startsWith(d.prefix));
+    if (i < 0) throw new Error(`${kernel}: no line starts with '${d.prefix}'`);
+    const fixed = d.fix(lines[i]!, orig);
+    if (fixed === lines[i]) throw new Error(`${kernel}: the departure at '${d.prefix}' no longer shows in QEMU's output`);
+    lines[i] = fixed;
+  }
+  return lines.join('\n');
+}
