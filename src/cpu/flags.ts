@@ -157,6 +157,20 @@ export function setLazy64(
 export function testCond(m: Int32Array, cc: number): boolean {
   const tag = m[IX_LF_OP];
   const op = tag >> 2;
+  if (op === LF_SUB && (tag & 3) === SZ64 && cc >= 2 && cc <= 7) {
+    // 64-bit compare: unsigned below and zero from the halves
+    const dHi = m[IX_LF_DST_HI], sHi = m[IX_LF_SRC_HI];
+    const b = dHi !== sHi ? dHi >>> 0 < sHi >>> 0 : m[IX_LF_DST] >>> 0 < m[IX_LF_SRC] >>> 0;
+    const z = (m[IX_LF_RES] | m[IX_LF_RES_HI]) === 0;
+    switch (cc) {
+      case 2: return b;
+      case 3: return !b;
+      case 4: return z;
+      case 5: return !z;
+      case 6: return b || z;
+      default: return !b && !z;
+    }
+  }
   if ((op === LF_SUB || op === LF_LOGIC) && (tag & 3) !== SZ64) {
     const sz = tag & 3;
     const res = m[IX_LF_RES] & MASK[sz];

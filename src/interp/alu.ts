@@ -84,8 +84,68 @@ const F_GE = 1; // Gb,Eb / Gv,Ev
 const F_AI = 2; // AL,Ib / rAX,Iz
 const F_EI = 3; // Eb,Ib / Ev,Iz / Ev,Ibs
 
-/** Builds the handler of ALU operation `op` in form `form`; byte=true for the b-sized rows. */
+/**
+ * Builds the handler of ALU operation `op` in form `form`; byte=true for the b-sized rows. The
+ * 32/64-bit register and immediate forms without carry-in take a short path (the common case in
+ * compiled code); everything else goes through the general one.
+ */
 function makeAlu(op: number, form: number, byte: boolean): Handler {
+  const general = makeAluGeneral(op, form, byte);
+  if (byte || op === OP_ADC || op === OP_SBB) return general;
+  const writes = op !== OP_CMP;
+  const tag32 = (LF_OF_OP[op] << 2) | 2;
+  return (cpu: Cpu, d: Decoded): number => {
+    const size = d.opSize;
+    if (size === 2 || (form !== F_AI && d.mod !== 3)) return general(cpu, d);
+    const m = cpu.m;
+    let dreg: number, b: number, bHi: number;
+    if (form === F_GE) {
+      dreg = d.reg;
+      b = m[d.rm << 1];
+      bHi = m[(d.rm << 1) + 1];
+    } else {
+      dreg = form === F_AI ? 0 : d.rm;
+      if (form === F_EG) {
+        b = m[d.reg << 1];
+        bHi = m[(d.reg << 1) + 1];
+      } else {
+        b = d.imm;
+        bHi = d.imm >> 31;
+      }
+    }
+    const a = m[dreg << 1];
+    if (size === 4) {
+      let r: number;
+      switch (op) {
+        case OP_ADD: r = (a + b) | 0; break;
+        case OP_OR: r = a | b; break;
+        case OP_AND: r = a & b; break;
+        case OP_XOR: r = a ^ b; break;
+        default: r = (a - b) | 0; break;
+      }
+      if (writes) {
+        m[dreg << 1] = r;
+        m[(dreg << 1) + 1] = 0;
+      }
+      m[IX_LF_OP] = tag32;
+      m[IX_LF_DST] = a;
+      m[IX_LF_SRC] = b;
+      m[IX_LF_RES] = r;
+      return 0;
+    }
+    const aHi = m[(dreg << 1) + 1];
+    const r = aluCompute(cpu, op, 8, a, aHi, b, bHi, 0);
+    const rHi = cpu.hi;
+    if (writes) {
+      m[dreg << 1] = r;
+      m[(dreg << 1) + 1] = rHi;
+    }
+    aluFlags(m, op, 8, a, aHi, b, bHi, r, rHi, 0);
+    return 0;
+  };
+}
+
+function makeAluGeneral(op: number, form: number, byte: boolean): Handler {
   const writes = op !== OP_CMP;
   const needCin = op === OP_ADC || op === OP_SBB;
   return (cpu: Cpu, d: Decoded): number => {

@@ -26,6 +26,7 @@ import { decode } from '../cpu/decoder.js';
 import { ROW_FLAGS } from '../cpu/table.js';
 import { F_PRIV } from '../cpu/table-defs.js';
 import { ACCESS_FETCH } from '../mmu/mmu.js';
+import { tlbEntryWord } from '../mmu/tlb.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
@@ -49,6 +50,8 @@ const BITNESS = [16, 16, 32, 64, 16]; // by MODE_*
 /** Decoded instructions of one guest-physical page. */
 class PageCache {
   readonly insns: (Decoded | undefined)[] = new Array(4096);
+  /** The handler of each cached instruction. */
+  readonly fns: (Handler | undefined)[] = new Array(4096);
   /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
   readonly bits = new Uint8Array(4096);
 }
@@ -63,6 +66,12 @@ export class Interpreter {
   /** Scratch for instructions decoded each time (page-crossing, outside RAM). */
   private readonly scratch = new Decoded();
   private readonly fetchBuf = new Uint8Array(16);
+  /** The fetch fast path's page: linear base, TLB fetch-tag word index and value, decode cache. */
+  private fetchLin = -1;
+  private fetchEntry = 0;
+  private fetchTag = 0;
+  private fetchPage: PageCache | null = null;
+  private fetchUser = false;
   /** Statistics: decodes done (cache misses). */
   decodes = 0;
 
@@ -87,6 +96,7 @@ export class Interpreter {
       this.lastPageNo = -1;
       this.lastPage = null;
     }
+    this.fetchPage = null;
   }
 
   /** Drops the whole decode cache (after a bulk load, or when the caller cannot say which page). */
@@ -116,66 +126,97 @@ export class Interpreter {
     cpu.rip = cpu.loadRip();
     let result = RUN_LIMIT;
 
+    let mode = -1;
+    let user = false;
     for (;;) {
       if (count >= stopAt) break;
-      if (u32[IX_EXIT] !== 0) {
-        result = RUN_EXIT_REQUEST;
-        break;
-      }
-      // ---- external interrupts, between instructions ----
-      const shadow = u32[IX_SHADOW];
-      if (shadow !== 0) u32[IX_SHADOW] = 0;
-      else if ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) {
-        const vector = ctx.intc.acknowledge();
-        cpu.storeRip(cpu.rip);
-        const r = deliver(ctx, vector, -1, EV_EXTERNAL);
-        cpu.refreshMode();
-        cpu.rip = cpu.loadRip();
-        if (r !== DELIVER_OK) {
-          result = r === DELIVER_TRIPLE_FAULT ? RUN_TRIPLE_FAULT : RUN_UNSUPPORTED;
+      // ---- events between instructions: one combined test on the fast path ----
+      if ((u32[IX_EXIT] | u32[IX_SHADOW] | u32[IX_HALTED]) !== 0 || ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null)) {
+        if (u32[IX_EXIT] !== 0) {
+          result = RUN_EXIT_REQUEST;
           break;
         }
-        count++;
-        continue;
-      }
-      if (u32[IX_HALTED] !== 0) {
-        result = RUN_HALT;
-        break;
+        if (u32[IX_SHADOW] !== 0) u32[IX_SHADOW] = 0;
+        else if ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) {
+          const vector = ctx.intc.acknowledge();
+          cpu.storeRip(cpu.rip);
+          const r = deliver(ctx, vector, -1, EV_EXTERNAL);
+          cpu.refreshMode();
+          cpu.rip = cpu.loadRip();
+          mode = -1;
+          if (r !== DELIVER_OK) {
+            result = r === DELIVER_TRIPLE_FAULT ? RUN_TRIPLE_FAULT : RUN_UNSUPPORTED;
+            break;
+          }
+          count++;
+          continue;
+        }
+        if (u32[IX_HALTED] !== 0) {
+          result = RUN_HALT;
+          break;
+        }
       }
 
-      // ---- fetch and decode ----
-      const mode = u32[IX_MODE];
-      cpu.mode = mode;
-      const user = u32[IX_CPL] === 3;
-      cpu.user = user;
+      // ---- fetch and decode (mode and CPL change rarely: re-read, store only on change) ----
+      if (u32[IX_MODE] !== mode || (u32[IX_CPL] === 3) !== user) {
+        mode = u32[IX_MODE];
+        user = u32[IX_CPL] === 3;
+        cpu.mode = mode;
+        cpu.user = user;
+      }
       const rip = cpu.rip;
-      let d = this.lookup(mode, rip, user);
       let f: number;
-      if (d === null) {
-        f = mmu.fault;
-      } else if (d.status !== DEC_OK) {
-        f = d.status;
-      } else {
-        const len = d.length;
-        if (mode === MODE_LONG64) cpu.nextRip = rip + len;
-        else {
-          const next = rip + len;
-          if (next - 1 > u32[IX_CS_LIMIT]) {
-            f = FAULT_GP0;
-            d = null;
-          }
-          cpu.nextRip = mode === MODE_PROT32 ? next >>> 0 : next & 0xffff;
+      const lin = mode === MODE_LONG64 ? rip : (u32[IX_CS_BASE] + rip) >>> 0;
+      let d: Decoded | null = null;
+      let h: Handler | null = null;
+      // Fast path: the same code page as the last fetch, its TLB entry unchanged (a flush or a
+      // refill changes the tag word), and the page's decode cache still alive.
+      const linOff = lin & 0xfff;
+      const lp = this.fetchPage;
+      if (lin - linOff === this.fetchLin && lp !== null && user === this.fetchUser && m[this.fetchEntry] === this.fetchTag && lp.bits[linOff] === BITNESS[mode]) {
+        d = lp.insns[linOff] as Decoded;
+        h = lp.fns[linOff] as Handler;
+      }
+      const pa = h !== null ? 0 : mmu.translate(lin, ACCESS_FETCH, user);
+      if (h === null && pa >= 0) {
+        const pageNo = pa >>> 12;
+        const off = pa & 0xfff;
+        const page = pageNo === this.lastPageNo ? this.lastPage : this.findPage(pageNo);
+        // remember this page for the fast path when its TLB entry is a plain fetch hit
+        const e = tlbEntryWord(lin | 0, user) + ACCESS_FETCH;
+        const tag = Math.floor(lin / 16777216) | 0;
+        if (page !== null && m[e] === tag) {
+          this.fetchLin = lin - linOff;
+          this.fetchEntry = e;
+          this.fetchTag = tag;
+          this.fetchPage = page;
+          this.fetchUser = user;
+        } else this.fetchPage = null;
+        if (page !== null && page.bits[off] === BITNESS[mode]) {
+          d = page.insns[off] as Decoded;
+          h = page.fns[off] as Handler;
+        } else {
+          d = this.decodeAt(lin, pa, pageNo, off, BITNESS[mode], user);
+          if (d !== null && d.status === DEC_OK) h = handlers[d.row];
         }
+      }
+      if (d === null) f = mmu.fault;
+      else if (h === null) f = d.status;
+      else {
+        const next = rip + d.length;
+        if (mode === MODE_LONG64) cpu.nextRip = next;
+        else if (next - 1 > u32[IX_CS_LIMIT]) h = null;
+        else cpu.nextRip = mode === MODE_PROT32 ? next >>> 0 : next & 0xffff;
         // ---- execute ----
-        if (d === null) f = FAULT_GP0;
-        else if (this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0) f = FAULT_GP0;
-        else f = handlers[d.row](cpu, d);
+        if (h === null || (this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0)) f = FAULT_GP0;
+        else f = h(cpu, d);
       }
       count++;
       if (f === 0) {
         cpu.rip = cpu.nextRip;
         continue;
       }
+      mode = -1; // whatever happened may have changed the mode
       if ((f & FAULT) !== 0) {
         // A fault: RIP still names the faulting instruction.
         mmu.fault = 0;
@@ -256,6 +297,15 @@ export class Interpreter {
     return this.decodeAt(lin, pa, pageNo, off, bits, user);
   }
 
+  /** The cache of page `pageNo` (made the current one), or null. */
+  private findPage(pageNo: number): PageCache | null {
+    const page = this.pages.get(pageNo);
+    if (page === undefined) return null;
+    this.lastPage = page;
+    this.lastPageNo = pageNo;
+    return page;
+  }
+
   private decodeAt(lin: number, pa: number, pageNo: number, off: number, bits: number, user: boolean): Decoded | null {
     const cpu = this.cpu;
     const phys = this.ctx.phys;
@@ -308,7 +358,8 @@ export class Interpreter {
       u8[CODE_BITMAP_BASE + (pageNo >>> 3)] |= 1 << (pageNo & 7);
     }
     page.insns[off] = d;
-    page.bits[off] = bits;
+    page.fns[off] = d.status === DEC_OK ? this.handlers[d.row] : undefined;
+    page.bits[off] = d.status === DEC_OK ? bits : 0; // faulting decodes are not cached
     this.lastPage = page;
     this.lastPageNo = pageNo;
   }

@@ -85,12 +85,13 @@ function makeString(kind: number, byte: boolean): Handler {
           break;
         }
         case S_CMPS: {
-          const a = cpu.rd(seg, si, size);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          const aHi = cpu.hi;
+          // The host oracle (AMD) reads ES:[rDI] first, so a fault on both operands reports that one.
           const b = cpu.rd(SEG_ES, di, size);
           if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
           const bHi = cpu.hi;
+          const a = cpu.rd(seg, si, size);
+          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+          const aHi = cpu.hi;
           const r = aluCompute(cpu, OP_CMP, size, a, aHi, b, bHi, 0);
           aluFlags(m, OP_CMP, size, a, aHi, b, bHi, r, cpu.hi, 0);
           setIdx(cpu, 6, as, adv(si, step, as));
