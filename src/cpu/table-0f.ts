@@ -59,7 +59,7 @@ export function define0F(set: Setter): void {
   set('0F 01 F9', 'rdtscp', '', 0, 'rdtscp');
   set('0F 02', 'lar', 'Gv,Ew', F_SENS);
   set('0F 03', 'lsl', 'Gv,Ew', F_SENS);
-  set('0F 05', 'syscall', '', F_BRANCH);
+  set('0F 05', 'syscall', '', F_BRANCH, 'syscall');
   set('0F 06', 'clts', '', F_PRIV);
   set('0F 07', 'sysret|sysret|sysretq', '', F_PRIV | F_BRANCH, '', 'sysret');
   set('0F 08', 'invd', '', F_PRIV);
@@ -86,19 +86,19 @@ export function define0F(set: Setter): void {
   set('0F 21', 'mov', 'Ry,Dy', F_PRIV | F_MODREG | F_DR | F_F64);
   set('0F 22', 'mov', 'Cy,Ry', F_PRIV | F_MODREG | F_CR | F_F64 | F_BRANCH);
   set('0F 23', 'mov', 'Dy,Ry', F_PRIV | F_MODREG | F_DR | F_F64);
-  set('0F 30', 'wrmsr', '', F_PRIV);
-  set('0F 31', 'rdtsc', '');
-  set('0F 32', 'rdmsr', '', F_PRIV);
+  set('0F 30', 'wrmsr', '', F_PRIV, 'msr');
+  set('0F 31', 'rdtsc', '', 0, 'tsc');
+  set('0F 32', 'rdmsr', '', F_PRIV, 'msr');
   set('0F 33', 'rdpmc', '');
-  set('0F 34', 'sysenter', '', F_BRANCH);
-  set('0F 35', 'sysexit|sysexit|sysexitq', '', F_PRIV | F_BRANCH, '', 'sysexit');
+  set('0F 34', 'sysenter', '', F_BRANCH, 'sep');
+  set('0F 35', 'sysexit|sysexit|sysexitq', '', F_PRIV | F_BRANCH, 'sep', 'sysexit');
   set('NP 0F 37', 'getsec|getsec|getsecq', '', 0, 'smx', 'getsec');
   set('0F 40+cc', 'cmov*', 'Gv,Ev', 0, 'cmov', 'cmovccGvEv');
   set('0F 80+cc', 'j*', 'Jz', F_BRANCH | F_F64, '', 'jccJz');
   set('0F 90+cc', 'set*', 'Eb', 0, '', 'setccEb');
   set('0F A0', 'push', 'FS', F_DEF64);
   set('0F A1', 'pop', 'FS', F_DEF64);
-  set('0F A2', 'cpuid', '');
+  set('0F A2', 'cpuid', '', 0, 'cpuid');
   set('0F A3', 'bt', 'Ev,Gv');
   set('0F A4', 'shld', 'Ev,Gv,Ib');
   set('0F A5', 'shld', 'Ev,Gv,CL');
@@ -133,7 +133,7 @@ export function define0F(set: Setter): void {
   set('0F C0', 'xadd', 'Eb,Gb', F_LOCK);
   set('0F C1', 'xadd', 'Ev,Gv', F_LOCK);
   set('NP 0F C3 mem', 'movnti', 'My,Gy', 0, 'sse2');
-  set('0F C7 /1 mem', 'cmpxchg8b|cmpxchg8b|cmpxchg16b', 'Mq', F_LOCK, '', 'cmpxchg8b');
+  set('0F C7 /1 mem', 'cmpxchg8b|cmpxchg8b|cmpxchg16b', 'Mq', F_LOCK, 'cx8', 'cmpxchg8b'); // cx16 with REX.W
   set('NP 0F C7 /3 mem', 'xrstors|xrstors|xrstors64', 'M', F_PRIV, 'xsaves');
   set('NP 0F C7 /4 mem', 'xsavec|xsavec|xsavec64', 'M', 0, 'xsavec');
   set('NP 0F C7 /5 mem', 'xsaves|xsaves|xsaves64', 'M', F_PRIV, 'xsaves');

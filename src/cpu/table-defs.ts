@@ -9,7 +9,7 @@
 export const F_LOCK = 1 << 0; // LOCK allowed (with a memory destination)
 export const F_BRANCH = 1 << 1; // control transfer: ends a basic block
 export const F_PRIV = 1 << 2; // CPL 0 only (#GP(0) otherwise)
-export const F_IOPL = 1 << 3; // IOPL-checked (CLI/STI/IN/OUT/INS/OUTS; PUSHF/POPF in VM86)
+export const F_IOPL = 1 << 3; // CPL > IOPL matters in protected mode: CLI/STI (#GP), IN/OUT/INS/OUTS (I/O bitmap); PUSHF/POPF are F_SENS (IOPL only in VM86)
 export const F_SENS = 1 << 4; // sensitive but unprivileged (SGDT, SIDT, SMSW, POPF, MOV from Sreg...)
 export const F_INV64 = 1 << 5; // invalid in 64-bit mode
 export const F_ONLY64 = 1 << 6; // valid only in 64-bit mode

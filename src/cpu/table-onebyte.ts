@@ -129,7 +129,7 @@ export function defineOneByte(set: Setter): void {
   set('CC', 'int3', '', F_BRANCH);
   set('CD', 'int', 'Ib', F_BRANCH);
   set('CE', 'into', '', F_BRANCH | F_INV64);
-  set('CF', 'iret|iretd|iretq', '', F_BRANCH | F_SENS, '', 'iret');
+  set('CF', 'iret|iretd|iretq', '', F_BRANCH, '', 'iret');
   set('D4', 'aam', 'Ib', F_INV64);
   set('D5', 'aad', 'Ib', F_INV64);
   set('D6', 'salc', '', F_INV64);

@@ -13,7 +13,7 @@ const IARITH = ['fiadd', 'fimul', 'ficom', 'ficomp', 'fisub', 'fisubr', 'fidiv',
 
 export function defineX87(set0: Setter): void {
   const set = (spec: string, m: string, ops: string, name = ''): void =>
-    set0(spec, m, ops, F_X87, '', name);
+    set0(spec, m, ops, F_X87, 'fpu', name);
   for (let r = 0; r < 8; r++) {
     set(`D8 /${r} mem`, ARITH[r], 'ST0,Md');
     set(`D8 /${r} reg`, ARITH[r], 'ST0,STi');
