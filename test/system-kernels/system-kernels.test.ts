@@ -6,12 +6,15 @@
  * (kernels.ts) must also equal the expected file, so the file stays what QEMU really prints.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEPARTURES, EXPECTED_DIR, KERNELS, patchDepartures, runQemu, runRingvm } from './kernels.js';
+import { DEPARTURES, EXPECTED_DIR, KERNELS, KERNELS_DIR, ROOT, patchDepartures, runQemu, runRingvm } from './kernels.js';
 
-const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { stdio: 'ignore' }).status === 0;
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const qemu = has('qemu-system-x86_64');
+const nasm = has('nasm') && has('make');
 if (!qemu) console.warn('system-kernels: qemu-system-x86_64 not installed; checking ringvm against the committed expected files only');
 
 /** Lines (kernel, line prefix) where ringvm disagrees with the SDM today, each with why. */
@@ -25,6 +28,20 @@ const expected = (k: string): string => readFileSync(join(EXPECTED_DIR, `${k}.tx
 describe('bare-metal test kernels', () => {
   it('every departure and known failure names a kernel that exists', () => {
     for (const d of [...DEPARTURES, ...KNOWN_FAILING]) expect(KERNELS).toContain(d.kernel);
+  });
+
+  it.skipIf(!nasm)('the committed kernel images are what the sources build', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ringvm-kernels-'));
+    try {
+      const r = spawnSync('make', ['-s', '-C', join(ROOT, 'guest-images'), `OUT=${out}`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      for (const k of KERNELS) {
+        const built = readFileSync(join(out, 'tests', `${k}.bin`));
+        expect(Buffer.compare(built, readFileSync(join(KERNELS_DIR, `${k}.bin`))), `${k}.bin is stale: make -C guest-images`).toBe(0);
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it.each(KERNELS)('%s on ringvm matches the expected output (SDM)', (k) => {
