@@ -364,4 +364,3 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
   }
 }
 
-void IMM_IV;

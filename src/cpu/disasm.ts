@@ -7,9 +7,9 @@
  * change is otherwise invisible, hint-taken, notrack, bnd, xacquire/xrelease). Off the hot path:
  * it builds strings and may use BigInt for 64-bit arithmetic.
  */
-import { BASE_RIP, PFX_ADSIZE, PFX_LOCK, PFX_OPSIZE, PFX_REX, type Decoded } from './decoded.js';
+import { BASE_RIP, PFX_ADSIZE, PFX_LOCK, PFX_OPSIZE, type Decoded } from './decoded.js';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_NAMES, SEG_SS } from './state.js';
-import { F_BRANCH, F_SSE, F_STRING, F_X87 } from './table-defs.js';
+import { F_SSE, F_STRING, F_X87 } from './table-defs.js';
 import { tableRows, type TableRow } from './table.js';
 import { THREEDNOW_NAMES } from './table-sse.js';
 
@@ -162,7 +162,6 @@ export class Disassembler {
     }
     if (op === 0xff && hintSeg === SEG_DS && ((d.reg & 7) === 2 || (d.reg & 7) === 4)) s += 'notrack ';
     if (nearBranch && op !== 0xeb && d.rep === 2) s += 'bnd ';
-    void PFX_REX; void F_BRANCH;
     return s;
   }
 
@@ -353,7 +352,6 @@ export class Disassembler {
   }
 }
 
-void SEG_CS; void SEG_DS; void SEG_SS;
 
 const shared = new Disassembler();
 /** Formats one decoded instruction at address ip (bigint) in Intel syntax. */

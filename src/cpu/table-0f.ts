@@ -5,7 +5,7 @@
  * map are in table-sse.ts.
  */
 import {
-  F_BRANCH, F_CR, F_DEF64, F_DR, F_F64, F_INV64, F_IOPL, F_LOCK, F_MODREG, F_ONLY64, F_PRIV,
+  F_BRANCH, F_CR, F_DEF64, F_DR, F_F64, F_LOCK, F_MODREG, F_ONLY64, F_PRIV,
   F_SENS, type Setter,
 } from './table-defs.js';
 
@@ -178,7 +178,4 @@ export function define0F(set: Setter): void {
   set('66 0F 38 80 mem', 'invept', 'Gy,Mdq', F_PRIV | F_F64, 'vmx');
   set('66 0F 38 81 mem', 'invvpid', 'Gy,Mdq', F_PRIV | F_F64, 'vmx');
   set('66 0F 38 82 mem', 'invpcid', 'Gy,Mdq', F_PRIV | F_F64, 'invpcid');
-  void F_IOPL;
-  void F_DEF64;
-  void F_INV64;
 }

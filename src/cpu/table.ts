@@ -182,5 +182,3 @@ export const rowByName = (name: string): number => {
   return i;
 };
 
-void IMM_IBS; void IMM_IW; void IMM_IV; void IMM_IZ; void IMM_JB; void IMM_JZ; void IMM_O;
-void IMM_AP; void IMM_IB;
