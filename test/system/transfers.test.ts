@@ -173,6 +173,54 @@ describe('far JMP / CALL / RET', () => {
   });
 });
 
+describe('64-bit returns to outer privilege', () => {
+  it('RETF with REX.W (8-byte pops) from ring 0 to 64-bit ring 3, releasing imm16 bytes on both stacks', () => {
+    const ctx = makeCtx();
+    long64(ctx);
+    setRsp(ctx, 0x8000);
+    q(ctx, 0x8000, 0x401000);
+    q(ctx, 0x8008, 0x33);
+    q(ctx, 0x8010 + 16, 0x7000); // after 16 bytes of parameters
+    q(ctx, 0x8018 + 16, 0x23);
+    expect(retFar(ctx, 8, 16)).toBe(0);
+    expect([rip(ctx), rsp(ctx), seg(ctx, SEG_CS).sel, seg(ctx, SEG_SS).sel, u32(ctx, OFF_CPL)])
+      .toEqual([0x401000, 0x7010, 0x33, 0x23, 3]);
+    expect(u32(ctx, OFF_MODE)).toBe(MODE_LONG64);
+  });
+
+  it('IRETQ to 32-bit ring-3 code enters compatibility mode and takes ESP from the frame', () => {
+    const ctx = makeCtx();
+    long64(ctx);
+    setRsp(ctx, 0x8000);
+    q(ctx, 0x8000, 0x2000);
+    q(ctx, 0x8008, 0x1b);
+    q(ctx, 0x8010, 0x2);
+    q(ctx, 0x8018, 0x6000);
+    q(ctx, 0x8020, 0x23);
+    expect(iret(ctx, 8)).toBe(0);
+    expect(u32(ctx, OFF_MODE)).toBe(MODE_PROT32);
+    expect([rip(ctx), rsp(ctx), seg(ctx, SEG_CS).sel, u32(ctx, OFF_CPL)]).toEqual([0x2000, 0x6000, 0x1b, 3]);
+  });
+
+  it('IRETQ at the same level in 64-bit mode still pops SS:RSP (null SS allowed at CPL 0)', () => {
+    const ctx = makeCtx();
+    long64(ctx);
+    setRsp(ctx, 0x8000);
+    q(ctx, 0x8000, 0x3000);
+    q(ctx, 0x8008, 0x28);
+    q(ctx, 0x8010, 0x2);
+    q(ctx, 0x8018, 0x5008);
+    q(ctx, 0x8020, 0);
+    expect(iret(ctx, 8)).toBe(0);
+    expect([rip(ctx), rsp(ctx), seg(ctx, SEG_SS).sel, u32(ctx, OFF_CPL)]).toEqual([0x3000, 0x5008, 0, 0]);
+    // The same null SS going back to ring 3 is #GP(0).
+    setRsp(ctx, 0x8000);
+    q(ctx, 0x8008, 0x33);
+    q(ctx, 0x8020, 3);
+    expect(iret(ctx, 8)).toBe(FAULT_GP0);
+  });
+});
+
 describe('SYSCALL / SYSRET / SYSENTER / SYSEXIT', () => {
   function sysCtx(): Ctx {
     const ctx = makeCtx();
