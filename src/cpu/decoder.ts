@@ -238,6 +238,12 @@ export function decode(bytes: Uint8Array, pos: number, end: number, bitness: num
     if (p >= lim) { outOfBytes(out, p + 1, pos); return; }
     const nb = bytes[p];
     if (b === 0x8f ? (nb & 0x1f) >= 8 : (is64 || nb >= 0xc0)) {
+      // 66/F2/F3/F0/REX before a VEX/EVEX/XOP escape make it #UD outright
+      if (rex !== 0 || (prefixes & (PFX_OPSIZE | PFX_LOCK | PFX_REP | PFX_REPNE)) !== 0) {
+        out.status = FAULT_UD;
+        out.length = p - pos;
+        return;
+      }
       decodeVex(bytes, p - 1, lim, pos, b, adSize, is64, out);
       return;
     }
