@@ -134,13 +134,35 @@ function makeAlu(op: number, form: number, byte: boolean): Handler {
       return 0;
     }
     const aHi = m[(dreg << 1) + 1];
-    const r = aluCompute(cpu, op, 8, a, aHi, b, bHi, 0);
-    const rHi = cpu.hi;
+    let r: number, rHi: number;
+    switch (op) {
+      case OP_ADD: {
+        const lo = (a >>> 0) + (b >>> 0);
+        r = lo | 0;
+        rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) | 0;
+        break;
+      }
+      case OP_OR: r = a | b; rHi = aHi | bHi; break;
+      case OP_AND: r = a & b; rHi = aHi & bHi; break;
+      case OP_XOR: r = a ^ b; rHi = aHi ^ bHi; break;
+      default: {
+        const lo = (a >>> 0) - (b >>> 0);
+        r = lo | 0;
+        rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) | 0;
+        break;
+      }
+    }
     if (writes) {
       m[dreg << 1] = r;
       m[(dreg << 1) + 1] = rHi;
     }
-    aluFlags(m, op, 8, a, aHi, b, bHi, r, rHi, 0);
+    m[IX_LF_OP] = tag32 + 1;
+    m[IX_LF_DST] = a;
+    m[IX_LF_DST_HI] = aHi;
+    m[IX_LF_SRC] = b;
+    m[IX_LF_SRC_HI] = bHi;
+    m[IX_LF_RES] = r;
+    m[IX_LF_RES_HI] = rHi;
     return 0;
   };
 }

@@ -72,6 +72,8 @@ export class Interpreter {
   private fetchTag = 0;
   private fetchPage: PageCache | null = null;
   private fetchUser = false;
+  /** The instruction counter while running (OFF_INSN_COUNT is written back on exit). */
+  private count = 0;
   /** Statistics: decodes done (cache misses). */
   decodes = 0;
 
@@ -115,15 +117,25 @@ export class Interpreter {
    */
   run(stopAt: number): number {
     const cpu = this.cpu;
+    this.count = cpu.views.getNum(OFF_INSN_COUNT);
+    cpu.refreshMode();
+    cpu.rip = cpu.loadRip();
+    const result = this.loop(stopAt);
+    cpu.storeRip(cpu.rip);
+    cpu.views.setNum(OFF_INSN_COUNT, this.count);
+    return result;
+  }
+
+  /** The instruction loop; kept apart from run's entry and exit so its optimised code is reused. */
+  private loop(stopAt: number): number {
+    const cpu = this.cpu;
     const views = cpu.views;
     const m = cpu.m;
     const u32 = cpu.u32;
     const mmu = cpu.mmu;
     const ctx = this.ctx;
     const handlers = this.handlers;
-    let count = views.getNum(OFF_INSN_COUNT);
-    cpu.refreshMode();
-    cpu.rip = cpu.loadRip();
+    let count = this.count;
     let result = RUN_LIMIT;
 
     let mode = -1;
@@ -239,8 +251,7 @@ export class Interpreter {
         break;
       }
     }
-    cpu.storeRip(cpu.rip);
-    views.setNum(OFF_INSN_COUNT, count);
+    this.count = count;
     return result;
   }
 

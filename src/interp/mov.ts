@@ -50,7 +50,15 @@ function movGE(byte: boolean): Handler {
       }
       return 0;
     }
-    const v = cpu.rd(d.seg, cpu.ea(d), size);
+    const off = cpu.ea(d);
+    if (size === 4) {
+      const v = cpu.rd32(d.seg, off);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      cpu.m[d.reg << 1] = v;
+      cpu.m[(d.reg << 1) + 1] = 0;
+      return 0;
+    }
+    const v = cpu.rd(d.seg, off, size);
     if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
     cpu.setReg(d.reg, size, v, cpu.hi);
     return 0;
