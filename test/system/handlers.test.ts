@@ -199,3 +199,44 @@ describe('INT n with a broken IDT', () => {
     expect(ctx.stopReason).toMatch(/triple fault/);
   });
 });
+
+describe('interrupt flag and time', () => {
+  it('STI holds off a pending interrupt for one instruction', async () => {
+    const { RUN_HALT } = await import('../../src/interp/interpreter.js');
+    const ctx = makeCtx();
+    prot32(ctx);
+    ctx.views.set64(0x210, 0x2000, 0); // IDTR base
+    ctx.views.u32[0x218 >>> 2] = 0x7ff;
+    const h = 0x7100;
+    ctx.phys.write32(0x2000 + 0x20 * 8, (0x08 << 16) | h);
+    ctx.phys.write32(0x2000 + 0x20 * 8 + 4, 0x8e00);
+    ctx.phys.writeBytes(h, Uint8Array.from([0xf4])); // the handler: HLT
+    ctx.phys.writeBytes(CODE, Uint8Array.from([0xfb, 0x90, 0x90, 0xf4])); // STI; NOP; NOP; HLT
+    ctx.views.set64(gprOffset(4), 0x8000, 0);
+    ctx.views.set64(OFF_RIP, CODE, 0);
+    let pending = true;
+    ctx.intc = { hasInterrupt: () => pending, acknowledge: () => ((pending = false), 0x20) };
+    const interp = new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
+    expect(interp.run(100)).toBe(RUN_HALT);
+    expect(ctx.phys.read32(0x8000 - 12)).toBe(CODE + 2); // interrupted after STI and one NOP
+    expect(ctx.views.getNum(OFF_RIP)).toBe(h + 1);
+    expect(ctx.vectorCounts[0x20]).toBe(1);
+  });
+
+  it('RDTSC counts instructions; CR4.TSD makes it CPL-0 only', () => {
+    const { ctx, run } = machine(true);
+    ctx.views.setNum(0x2a8, 12345); // OFF_INSN_COUNT
+    expect(run([0x0f, 0x31])).toBe(0);
+    expect(eax(ctx)).toBe(12345);
+    ctx.views.u32[OFF_CR4 >>> 2] = 1 << 2; // TSD
+    expect(run([0x0f, 0x31])).toBe(FAULT_GP0);
+  });
+
+  it('CPUID through the interpreter fills EAX, EBX, ECX, EDX', () => {
+    const { ctx, run } = machine(true);
+    ctx.views.set64(gprOffset(REG_RAX), 0x40000000, 0);
+    expect(run([0x0f, 0xa2])).toBe(0);
+    const b = ctx.views.u32[gprOffset(3) >>> 2];
+    expect(String.fromCharCode(b & 0xff, (b >>> 8) & 0xff, (b >>> 16) & 0xff, b >>> 24)).toBe('ring');
+  });
+});
