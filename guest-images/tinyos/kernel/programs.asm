@@ -1,0 +1,36 @@
+; programs.asm: the user programs, built separately (user/) and embedded here as flat binaries.
+; programs_table is {name, start, end} per program, then a zero entry (kernel.h: struct program).
+; The Makefile passes the build directory with -I so that incbin finds them.
+
+global programs_table
+
+%macro PROGRAM 1
+section .rodata
+prog_%1_name: db %str(%1), 0
+align 16
+prog_%1_start: incbin %str(%1.bin)
+prog_%1_end:
+%endmacro
+
+PROGRAM redpill
+PROGRAM procs
+PROGRAM alpha
+PROGRAM beta
+PROGRAM smc
+PROGRAM faults
+PROGRAM bench
+
+section .rodata
+align 8
+programs_table:
+%macro ENTRY 1
+    dq prog_%1_name, prog_%1_start, prog_%1_end
+%endmacro
+ENTRY redpill
+ENTRY procs
+ENTRY alpha
+ENTRY beta
+ENTRY smc
+ENTRY faults
+ENTRY bench
+    dq 0, 0, 0
