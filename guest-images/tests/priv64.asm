@@ -1,0 +1,237 @@
+; priv64.asm: privilege changes in long mode: the stack switch to TSS.RSP0 on an interrupt from
+; ring 3 (SS becomes null), the IST, the 16-byte alignment of the frame, INT n through gates of
+; DPL 0 and 3, IRETQ's checks, what ring 3 may not do (CLI, HLT, IN/OUT without IOPL, MOV CR),
+; IOPL 3, alignment checks (#AC), and the sensitive instructions ring 3 may run (SGDT, SIDT,
+; SMSW, STR, SLDT), which must show the guest's own tables.
+
+%include "common.inc"
+%include "lib64.inc"
+
+main:
+    PRINT "priv64", 10
+    mov eax, 0x81                   ; DPL 3, no IST
+    lea rdx, [rel show_frame]
+    mov r8d, 0x60
+    call set_gate
+    mov eax, 0x82                   ; DPL 0
+    lea rdx, [rel show_frame]
+    xor r8d, r8d
+    call set_gate
+    mov eax, 0x83                   ; DPL 3, IST1
+    lea rdx, [rel show_frame]
+    mov r8d, 0x61
+    call set_gate
+
+    PRINT "ring 0 int 0x82, rsp = 8 mod 16: "
+    TRY
+    push rax                        ; RSP is 16-aligned in main after the call: now 8 mod 16
+    int 0x82
+    pop rax
+    ENDTRY
+    PRINT "ring 0 int 0x83 (IST1): "
+    TRY
+    int 0x83
+    ENDTRY
+    mov ax, K_DATA                  ; (QEMU 7.2 leaves SS null after an IST delivery: see docs)
+    mov ss, ax
+    PRINT "ring 3 int 0x81 (DPL 3): "
+    TRY
+    call user_mode
+    push rax                        ; rsp 8 mod 16 in ring 3: the RSP0 frame is aligned anyway
+    int 0x81
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 int 0x83 (DPL 3, IST1): "
+    TRY
+    call user_mode
+    int 0x83
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 int 0x82 (DPL 0): "
+    TRY
+    call user_mode
+    int 0x82
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 int3 through a DPL 0 gate: "
+    TRY
+    call user_mode
+    int3
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 cli: "
+    TRY
+    call user_mode
+    cli
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 hlt: "
+    TRY
+    call user_mode
+    hlt
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 in al, 0x80: "
+    TRY
+    call user_mode
+    in al, 0x80
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 mov rax, cr0: "
+    TRY
+    call user_mode
+    mov rax, cr0
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 wrmsr: "
+    TRY
+    call user_mode
+    wrmsr
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 mov ss, ring-0 data: "
+    TRY
+    call user_mode
+    mov ax, K_DATA
+    mov ss, ax
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 mov ds, ring-0 data: "
+    TRY
+    call user_mode
+    mov ax, K_DATA
+    mov ds, ax
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 with IOPL 3, in al, 0x80 and cli: "
+    TRY
+    lea rdi, [rel .iopl3]
+    lea rsi, [rel ustack_top]
+    mov edx, 0x3002
+    jmp to_ring3
+.iopl3:
+    in al, 0x80
+    cli
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 popf of IOPL 3 and IF: "
+    TRY
+    call user_mode
+    push qword 0x3202
+    popfq
+    pushfq
+    pop qword [rel saved]
+    int 0x80
+    ENDTRY
+    PRINT "rflags after it: "
+    mov rax, [rel saved]
+    mov ecx, 8
+    call puthex
+    PRINT 10
+    PRINT "iretq to ring 3 with SS.RPL 0: "
+    TRY
+    push qword U_DATA               ; RPL 0 != CS.RPL 3
+    lea rax, [rel ustack_top]
+    push rax
+    push qword 2
+    push qword U_CODE64 | 3
+    lea rax, [rel .never]
+    push rax
+    iretq
+.never:
+    int 0x80
+    ENDTRY
+    PRINT "iretq to ring 3 through a ring-0 code selector with RPL 3: "
+    TRY
+    push qword U_DATA | 3
+    lea rax, [rel ustack_top]
+    push rax
+    push qword 2
+    push qword K_CODE | 3
+    lea rax, [rel .never2]
+    push rax
+    iretq
+.never2:
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 misaligned dword read, CR0.AM=1, AC=1, at "
+    lea rax, [rel .acread]
+    call puthex16
+    PRINT ": "
+    mov rax, cr0
+    or eax, CR0_AM
+    mov cr0, rax
+    TRY
+    lea rdi, [rel .ac]
+    lea rsi, [rel ustack_top]
+    mov edx, 0x40002
+    jmp to_ring3
+.ac:
+.acread:
+    mov eax, [rel ac_word + 1]
+    int 0x80
+    ENDTRY
+    PRINT "ring 0 misaligned dword read, CR0.AM=1, AC=1: "
+    TRY
+    pushfq
+    or dword [rsp], 0x40000
+    popfq
+    mov eax, [rel ac_word + 1]
+    pushfq
+    and dword [rsp], ~0x40000
+    popfq
+    ENDTRY
+    mov rax, cr0
+    and eax, ~CR0_AM
+    mov cr0, rax
+
+    PRINT "ring 3 sgdt/sidt/str/sldt/smsw: "
+    TRY
+    call user_mode
+    sgdt [rel u_gdtr]
+    sidt [rel u_idtr]
+    str word [rel u_tr]
+    sldt word [rel u_ldtr]
+    smsw word [rel u_msw]
+    int 0x80
+    ENDTRY
+    PRINT "gdtr="
+    movzx eax, word [rel u_gdtr]
+    mov ecx, 4
+    call puthex
+    PRINT ":"
+    mov rax, [rel u_gdtr + 2]
+    mov ecx, 16
+    call puthex
+    PRINT " idtr="
+    movzx eax, word [rel u_idtr]
+    mov ecx, 4
+    call puthex
+    PRINT ":"
+    mov rax, [rel u_idtr + 2]
+    mov ecx, 16
+    call puthex
+    PRINT " tr="
+    movzx eax, word [rel u_tr]
+    mov ecx, 4
+    call puthex
+    PRINT " ldtr="
+    movzx eax, word [rel u_ldtr]
+    call puthex
+    PRINT " msw="
+    movzx eax, word [rel u_msw]
+    call puthex
+    PRINT 10
+    ret
+
+align 8
+saved:  dq 0
+u_gdtr: dq 0, 0
+u_idtr: dq 0, 0
+u_tr:   dw 0
+u_ldtr: dw 0
+u_msw:  dw 0
+align 8
+ac_word: dq 0x1122334455667788
+
+%include "end64.inc"
