@@ -1,7 +1,8 @@
 /**
  * QEMU as the oracle for the system layer: the multiboot kernels in test/system/kernels/ provoke
  * exceptions at CPL 0 and 3, INT n, INT3, IRET(Q) to ring 3, SYSCALL/SYSRET (64-bit), a call gate
- * and SYSENTER/SYSEXIT (32-bit) and sensitive instructions, and print every frame they see. Each is
+ * and SYSENTER/SYSEXIT (32-bit), real mode through the IVT with unreal mode (16-bit), and sensitive
+ * instructions, and print every frame they see. Each is
  * built with nasm and booted on QEMU and on ringvm; serial output and exit status must be identical. Known QEMU deviations from the SDM are kept
  * out of the kernel (CR4 reserved bits, clearing CR4.PAE in long mode) or masked by it (QEMU's
  * 64-bit IDT error codes use vector*16+2, the SDM vector*8+2); the unit tests cover those cases.
@@ -21,6 +22,7 @@ if (!tools) console.warn('system qemu-compare: nasm or qemu-system-x86_64 missin
 const KERNELS = [
   { file: 'systest.asm', first: 'systest: long mode', traps: 15 },
   { file: 'systest32.asm', first: 'systest32: protected mode', traps: 14 },
+  { file: 'systest16.asm', first: 'systest16: real mode', traps: 0 },
 ];
 
 describe.skipIf(!tools)('system test kernels on QEMU and ringvm', () => {
