@@ -79,17 +79,17 @@ export function aluFlags(m: Int32Array, op: number, size: number, a: number, aHi
 }
 
 /** Operand forms of the ALU rows. */
-const F_EG = 0; // Eb,Gb / Ev,Gv
-const F_GE = 1; // Gb,Eb / Gv,Ev
-const F_AI = 2; // AL,Ib / rAX,Iz
-const F_EI = 3; // Eb,Ib / Ev,Iz / Ev,Ibs
+export const F_EG = 0; // Eb,Gb / Ev,Gv
+export const F_GE = 1; // Gb,Eb / Gv,Ev
+export const F_AI = 2; // AL,Ib / rAX,Iz
+export const F_EI = 3; // Eb,Ib / Ev,Iz / Ev,Ibs
 
 /**
  * Builds the handler of ALU operation `op` in form `form`; byte=true for the b-sized rows. The
  * 32/64-bit register and immediate forms without carry-in take a short path (the common case in
  * compiled code); everything else goes through the general one.
  */
-function makeAlu(op: number, form: number, byte: boolean): Handler {
+export function makeAlu(op: number, form: number, byte: boolean): Handler {
   const general = makeAluGeneral(op, form, byte);
   if (byte || op === OP_ADC || op === OP_SBB) return general;
   const writes = op !== OP_CMP;

@@ -9,9 +9,9 @@ import type { Cpu, Decoded, Handler } from './cpu.js';
 
 const TWO32 = 4294967296;
 
-const jcc: Handler = (cpu, d) => (testCond(cpu.m, d.cond) ? cpu.jumpTo(cpu.nextRip + d.imm, d.opSize) : 0);
+export const jcc: Handler = (cpu, d) => (testCond(cpu.m, d.cond) ? cpu.jumpTo(cpu.nextRip + d.imm, d.opSize) : 0);
 
-const jmpRel: Handler = (cpu, d) => cpu.jumpTo(cpu.nextRip + d.imm, d.opSize);
+export const jmpRel: Handler = (cpu, d) => cpu.jumpTo(cpu.nextRip + d.imm, d.opSize);
 
 /** The target held in an Ev operand (register or memory), as a number; NaN-free, faults in mmu. */
 function targetOf(cpu: Cpu, d: Decoded): number {

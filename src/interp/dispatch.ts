@@ -23,13 +23,14 @@ import { registerBits } from './bits.js';
 import { registerString } from './string.js';
 import { registerBcd } from './bcd.js';
 import { registerMisc } from './misc.js';
+import { registerFast } from './fast.js';
 
 export type Registrar = (h: Map<string, Handler>) => void;
 
 /** The general-purpose registrars of this folder. */
 export const GP_REGISTRARS: Registrar[] = [
   registerAlu, registerMov, registerStack, registerControl, registerShift, registerMulDiv, registerBits,
-  registerString, registerBcd, registerMisc,
+  registerString, registerBcd, registerMisc, registerFast,
 ];
 
 const undefinedOpcode: Handler = () => FAULT_UD;

@@ -31,6 +31,11 @@ import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/
 import { EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
 import { GP_REGISTRARS, buildDispatch, type Registrar } from './dispatch.js';
+import {
+  FAST, addEvGv, addEvIb, addGvEv, andEvIb, cmpEvGv, cmpEvIb, cmpGvEv, movEvGv, movGvEv, orEvGv, subEvGv, subEvIb,
+  xorEvGv,
+} from './fast.js';
+import { jcc, jmpRel } from './control.js';
 
 export const RUN_LIMIT = 0;
 export const RUN_HALT = 1;
@@ -52,6 +57,8 @@ class PageCache {
   readonly insns: (Decoded | undefined)[] = new Array(4096);
   /** The handler of each cached instruction. */
   readonly fns: (Handler | undefined)[] = new Array(4096);
+  /** Its FAST kind (fast.ts), 0 = call through `fns`. */
+  readonly kinds = new Uint8Array(4096);
   /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
   readonly bits = new Uint8Array(4096);
 }
@@ -60,6 +67,7 @@ export class Interpreter {
   readonly cpu: Cpu;
   readonly handlers: Handler[];
   private readonly rowPriv: Uint8Array;
+  private readonly rowKind: Uint8Array;
   private readonly pages = new Map<number, PageCache>();
   private lastPageNo = -1;
   private lastPage: PageCache | null = null;
@@ -84,6 +92,7 @@ export class Interpreter {
     this.cpu = new Cpu(ctx);
     this.handlers = buildDispatch(registrars);
     this.rowPriv = Uint8Array.from(ROW_FLAGS, (f) => ((f & F_PRIV) !== 0 ? 1 : 0));
+    this.rowKind = Uint8Array.from(this.handlers, (h) => FAST.findIndex(([, f]) => f === h) + 1);
     if (ctx.phys.onCodeWrite === null) ctx.phys.onCodeWrite = (page) => this.invalidatePage(page);
     this.cpu.rip = this.cpu.loadRip();
   }
@@ -185,9 +194,11 @@ export class Interpreter {
       // refill changes the tag word), and the page's decode cache still alive.
       const linOff = lin & 0xfff;
       const lp = this.fetchPage;
+      let kind = 0;
       if (lin - linOff === this.fetchLin && lp !== null && user === this.fetchUser && m[this.fetchEntry] === this.fetchTag && lp.bits[linOff] === BITNESS[mode]) {
         d = lp.insns[linOff] as Decoded;
         h = lp.fns[linOff] as Handler;
+        kind = lp.kinds[linOff];
       }
       const pa = h !== null ? 0 : mmu.translate(lin, ACCESS_FETCH, user);
       if (h === null && pa >= 0) {
@@ -221,7 +232,26 @@ export class Interpreter {
         else cpu.nextRip = mode === MODE_PROT32 ? next >>> 0 : next & 0xffff;
         // ---- execute ----
         if (h === null || (this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0)) f = FAULT_GP0;
-        else f = h(cpu, d);
+        else {
+          switch (kind) {
+            case 1: f = movGvEv(cpu, d); break;
+            case 2: f = movEvGv(cpu, d); break;
+            case 3: f = addEvGv(cpu, d); break;
+            case 4: f = addGvEv(cpu, d); break;
+            case 5: f = addEvIb(cpu, d); break;
+            case 6: f = subEvGv(cpu, d); break;
+            case 7: f = subEvIb(cpu, d); break;
+            case 8: f = cmpEvGv(cpu, d); break;
+            case 9: f = cmpGvEv(cpu, d); break;
+            case 10: f = cmpEvIb(cpu, d); break;
+            case 11: f = xorEvGv(cpu, d); break;
+            case 12: f = andEvIb(cpu, d); break;
+            case 13: f = orEvGv(cpu, d); break;
+            case 14: case 15: f = jcc(cpu, d); break;
+            case 16: case 17: f = jmpRel(cpu, d); break;
+            default: f = h(cpu, d); break;
+          }
+        }
       }
       count++;
       if (f === 0) {
@@ -370,6 +400,7 @@ export class Interpreter {
     }
     page.insns[off] = d;
     page.fns[off] = d.status === DEC_OK ? this.handlers[d.row] : undefined;
+    page.kinds[off] = d.status === DEC_OK ? this.rowKind[d.row] : 0;
     page.bits[off] = d.status === DEC_OK ? bits : 0; // faulting decodes are not cached
     this.lastPage = page;
     this.lastPageNo = pageNo;

@@ -14,7 +14,7 @@ import type { Cpu, Handler } from './cpu.js';
 
 const TWO32 = 4294967296;
 
-function movEG(byte: boolean): Handler {
+export function movEG(byte: boolean): Handler {
   return (cpu, d) => {
     if (byte) {
       const v = cpu.r8(d.reg, d.rex);
@@ -32,7 +32,7 @@ function movEG(byte: boolean): Handler {
   };
 }
 
-function movGE(byte: boolean): Handler {
+export function movGE(byte: boolean): Handler {
   return (cpu, d) => {
     if (byte) {
       const v = cpu.readRm(d, 1);
