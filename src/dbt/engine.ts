@@ -1,0 +1,415 @@
+/**
+ * The translating engine (ARCHITECTURE.md §4): an `Engine` whose run loop finds the block at CS:RIP
+ * in the translation cache, runs it (a wasm function once hot, the interpreter's handlers one by
+ * one until then) and takes interrupts, faults and stops at block boundaries exactly as the
+ * interpreter does between instructions. CPL 0 code runs in the interpreter unless
+ * `kernelExec === 'dbt'`.
+ *
+ * Options (`DbtOptions`, what the CLI maps its flags to):
+ *   tcIndex     'phys' (default) | 'virt' | 'virt-noflush'   --tc-index
+ *   threshold   executions of a block before it is translated; 0 = on first execution  --tc-threshold
+ *   kernelExec  'sim' (default: CPL 0 interpreted) | 'dbt'                     --kernel-exec
+ *   tcSize      blocks in the cache before a full flush (default 65536)         --tc-size
+ *   inline      false: every instruction is a helper call (day-one mode, for parity checks)
+ *
+ * Counting is the interpreter's: a completed block adds its instruction count; a fault in
+ * instruction i adds i + 1 (the faulting instruction counts, as the interpreter counts it before
+ * delivering); a block that would pass `stopAt` is left to the interpreter, so runs stop at exactly
+ * the same instruction. Self-modifying code: a store to a page holding translated code reaches
+ * `invalidatePage` (PhysicalMemory.onCodeWrite) before it lands; the page's blocks are dropped, and
+ * if the running block was one of them it stops after the storing instruction.
+ */
+import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
+import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
+import { DEC_OK, type Decoded } from '../cpu/decoded.js';
+import {
+  ATTR_DB, FLAG_IF, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT,
+  OFF_INT_SHADOW, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
+} from '../cpu/state.js';
+import { tableRows } from '../cpu/table.js';
+import type { Interpreter } from '../interp/interpreter.js';
+import {
+  RUN_EXIT_REQUEST, RUN_HALT, RUN_LIMIT, RUN_TRIPLE_FAULT, RUN_UNSUPPORTED,
+} from '../interp/interpreter.js';
+import { STOP_HALT } from '../interp/cpu.js';
+import { ACCESS_FETCH, canonical } from '../mmu/mmu.js';
+import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
+import { deliverFault } from '../system/interrupts.js';
+import { CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_HI, SCRATCH_ITERS, SCRATCH_LO, buildModule } from './backend.js';
+import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
+import { decodeBlock, lowerBlock } from './frontend.js';
+
+export interface DbtOptions {
+  tcIndex?: 'phys' | 'virt' | 'virt-noflush';
+  threshold?: number;
+  kernelExec?: 'sim' | 'dbt';
+  tcSize?: number;
+  inline?: boolean;
+}
+
+export interface DbtEngine {
+  run(stopAt: number): number;
+  invalidatePage(page: number): void;
+  stats(): Record<string, number>;
+  /** Helper calls by handler name (instructions the translator did not inline), most first. */
+  helperCalls(): [string, number][];
+  /** Drops every translation. */
+  flush(): void;
+}
+
+const IX_CPL = OFF_CPL >> 2;
+const IX_EXIT = OFF_EXIT_REQUEST >> 2;
+const IX_HALTED = OFF_HALTED >> 2;
+const IX_SHADOW = OFF_INT_SHADOW >> 2;
+const IX_CR3 = OFF_CR3 >> 2;
+const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
+const IX_CS_LIMIT = (segOffset(SEG_CS) + SEG_LIMIT) >> 2;
+const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
+/** Interpreted instructions per call while CPL 0 code runs in the simulator. */
+const KERNEL_SLICE = 256;
+
+export function createDbtEngine(ctx: SystemContext, interp: Interpreter, opts: DbtOptions = {}): DbtEngine {
+  const e = new Dbt(ctx, interp, opts);
+  ctx.phys.onCodeWrite = (page) => e.invalidatePage(page);
+  return e;
+}
+
+class Dbt implements DbtEngine {
+  private readonly cache: TranslationCache;
+  private readonly index: number;
+  private readonly threshold: number;
+  private readonly kernelDbt: boolean;
+  private readonly tcSize: number;
+  private readonly inline: boolean;
+  private readonly memPages: number;
+  private readonly imports: WebAssembly.Imports;
+
+  /** Global helper numbering: decoded instruction, its block index and offset. */
+  private dec: Decoded[] = [];
+  private decIdx: number[] = [];
+  private decOff: number[] = [];
+  /** The running block and the RIP it was entered at. */
+  private cur: Block | null = null;
+  private blockRip = 0;
+  /** Set when a store invalidated the running block: it stops after the current instruction. */
+  private stopFlag = false;
+  private pendingFault = 0;
+  private pendingStop = 0;
+  private lastCr3 = -1;
+  private readonly helperByRow: Float64Array;
+
+  private st = {
+    insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
+    translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
+    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, modules: 0, loopIterations: 0,
+  };
+
+  constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
+    this.cache = new TranslationCache(ctx.views.u8);
+    this.index = INDEX_NAMES.indexOf(opts.tcIndex ?? 'phys');
+    if (this.index < 0) throw new Error(`unknown --tc-index ${String(opts.tcIndex)}`);
+    this.threshold = opts.threshold ?? 10;
+    this.kernelDbt = opts.kernelExec === 'dbt';
+    this.tcSize = opts.tcSize ?? 65536;
+    this.inline = opts.inline ?? true;
+    this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
+    this.helperByRow = new Float64Array(tableRows.length);
+    const cpu = interp.cpu;
+    const m = cpu.m;
+    this.imports = {
+      env: {
+        mem: ctx.views.memory,
+        exec: (gi: number): number => this.exec(gi),
+        ld: (gi: number, size: number, lo: number, hi: number, seg: number): number => this.ld(gi, size, lo, hi, seg),
+        st: (gi: number, size: number, lo: number, hi: number, vlo: number, vhi: number, seg: number): number =>
+          this.store(gi, size, lo, hi, vlo, vhi, seg),
+        cond: (cc: number): number => (testCond(m, cc) ? 1 : 0),
+        lazycf: (): number => lazyCF(m),
+      },
+    };
+  }
+
+  // ---- the run loop ------------------------------------------------------------------------------
+
+  run(stopAt: number): number {
+    const ctx = this.ctx;
+    const interp = this.interp;
+    const cpu = interp.cpu;
+    const views = ctx.views;
+    const u32 = views.u32;
+    const m = cpu.m;
+    const mmu = ctx.mmu;
+    let count = views.getNum(OFF_INSN_COUNT);
+    for (;;) {
+      if (count >= stopAt) return this.finish(count, RUN_LIMIT);
+      if (u32[IX_EXIT] !== 0) return this.finish(count, RUN_EXIT_REQUEST);
+      // Anything that is not plain straight-line code goes through the interpreter, one step.
+      const cpl = u32[IX_CPL];
+      if (
+        u32[IX_SHADOW] !== 0 || u32[IX_HALTED] !== 0 ||
+        ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) ||
+        (cpl !== 3 && !this.kernelDbt)
+      ) {
+        const slice = cpl !== 3 && !this.kernelDbt ? KERNEL_SLICE : 1;
+        const r = this.interpRun(Math.min(stopAt, count + slice), count);
+        count = views.getNum(OFF_INSN_COUNT);
+        if (r !== RUN_LIMIT) return r;
+        continue;
+      }
+      if (this.index !== INDEX_PHYS) {
+        const cr3 = u32[IX_CR3];
+        if (cr3 !== this.lastCr3) {
+          if (this.lastCr3 !== -1 && this.index === INDEX_VIRT) {
+            this.flush();
+            this.st.flushesCr3++;
+          }
+          this.lastCr3 = cr3;
+        }
+      }
+      cpu.refreshMode();
+      const mode = cpu.mode;
+      const user = cpu.user;
+      const rip = cpu.loadRip();
+      const lin = mode === MODE_LONG64 ? rip : (u32[IX_CS_BASE] + rip) >>> 0;
+      const pa = mmu.translate(lin, ACCESS_FETCH, user);
+      mmu.fault = 0;
+      const ssb = (u32[IX_SS_ATTR] & ATTR_DB) !== 0 ? 1 : 0;
+      const modeKey = mode | (cpl << 3) | (ssb << 5);
+      let b: Block | null = null;
+      if (pa >= 0 && ctx.phys.isRam(pa, 1)) {
+        const key = (this.index === INDEX_PHYS ? pa : lin) * 64 + modeKey;
+        this.st.lookups++;
+        b = this.cache.get(key) ?? null;
+        if (b !== null && mode !== MODE_LONG64 &&
+          (b.rip !== rip || b.csBase !== u32[IX_CS_BASE] || b.csLimit !== u32[IX_CS_LIMIT])) {
+          b = null;
+        }
+        if (b === null) {
+          this.st.misses++;
+          b = this.decode(key, pa, lin, rip, mode, cpl, user);
+        } else this.st.hits++;
+      }
+      if (b === null || b.n === 0 || count + b.n > stopAt) {
+        // Not translatable here (fetch fault, MMIO, an instruction blocks exclude) or would pass
+        // stopAt: the interpreter runs the next instruction(s).
+        const r = this.interpRun(b === null || b.n === 0 ? count + 1 : stopAt, count);
+        count = views.getNum(OFF_INSN_COUNT);
+        if (r !== RUN_LIMIT) return r;
+        continue;
+      }
+      if (b.fn === null) {
+        b.hits++;
+        if (b.hits > this.threshold) this.compile(b);
+      }
+      // ---- run the block ----
+      this.cur = b;
+      this.blockRip = rip;
+      this.stopFlag = false;
+      this.pendingStop = 0;
+      cpu.rip = rip;
+      let res: number;
+      let iters = 0;
+      if (b.fn !== null) {
+        u32[SCRATCH_ITERS >> 2] = 0;
+        res = b.fn(Math.floor((stopAt - count) / b.n));
+        if (b.loops) iters = u32[SCRATCH_ITERS >> 2];
+      } else {
+        res = 0;
+        for (let i = 0; i < b.n; i++) {
+          res = this.exec(b.gidBase + i);
+          if (res !== 0) break;
+        }
+        if (res === 0 && !b.endsBranch) cpu.storeRip(this.wrap(rip + b.bytes, mode));
+      }
+      this.cur = null;
+      if (res === 0) {
+        const n = (iters + 1) * b.n;
+        count += n;
+        if (b.fn !== null) this.st.insnsTranslated += n;
+        else this.st.insnsHelperBlocks += n;
+        this.st.loopIterations += iters;
+        continue;
+      }
+      const i = res >> 4;
+      const n = iters * b.n + i + 1;
+      count += n;
+      if (b.fn !== null) this.st.insnsTranslated += n;
+      else this.st.insnsHelperBlocks += n;
+      const code = res & 15;
+      if (code === CODE_STOP) {
+        if (this.stopFlag) this.st.smcStops++;
+        if (this.pendingStop === STOP_HALT) return this.finish(count, RUN_HALT);
+        continue;
+      }
+      // A fault in instruction i: deliver it with RIP at that instruction, as the interpreter does.
+      const f = code === CODE_GP ? FAULT_GP0 : this.pendingFault;
+      this.st.faultsInBlocks++;
+      mmu.fault = 0;
+      cpu.storeRip(this.wrap(rip + b.offs[i], mode));
+      views.setNum(OFF_INSN_COUNT, count);
+      const r = deliverFault(ctx, f);
+      cpu.refreshMode();
+      if (r !== DELIVER_OK) return this.finish(count, r === DELIVER_TRIPLE_FAULT ? RUN_TRIPLE_FAULT : RUN_UNSUPPORTED);
+    }
+  }
+
+  private finish(count: number, result: number): number {
+    this.ctx.views.setNum(OFF_INSN_COUNT, count);
+    return result;
+  }
+
+  private interpRun(stopAt: number, count: number): number {
+    this.ctx.views.setNum(OFF_INSN_COUNT, count);
+    const r = this.interp.run(stopAt);
+    this.st.insnsInterp += this.ctx.views.getNum(OFF_INSN_COUNT) - count;
+    return r;
+  }
+
+  private wrap(rip: number, mode: number): number {
+    return mode === MODE_LONG64 ? rip : mode === MODE_PROT32 ? rip >>> 0 : rip & 0xffff;
+  }
+
+  // ---- helpers called from translated code -------------------------------------------------------
+
+  /** Runs global instruction gi with the interpreter's handler; 0 or (i << 4) | code. */
+  private exec(gi: number): number {
+    const cpu = this.interp.cpu;
+    const d = this.dec[gi];
+    const i = this.decIdx[gi];
+    const mode = cpu.mode;
+    const rip = this.wrap(this.blockRip + this.decOff[gi], mode);
+    const next = this.wrap(rip + d.length, mode);
+    cpu.rip = rip;
+    cpu.nextRip = next;
+    this.helperByRow[d.row]++;
+    const f = this.interp.handlers[d.row](cpu, d);
+    if (f === 0) {
+      cpu.storeRip(cpu.nextRip);
+      const u32 = cpu.u32;
+      if (cpu.nextRip !== next || u32[IX_SHADOW] !== 0 || u32[IX_EXIT] !== 0 || this.stopFlag) return (i << 4) | CODE_STOP;
+      return 0;
+    }
+    if ((f & FAULT) !== 0) {
+      this.pendingFault = f;
+      cpu.mmu.fault = 0;
+      return (i << 4) | CODE_FAULT;
+    }
+    // STOP_*: the instruction completed, the mode may have changed.
+    this.pendingStop = f;
+    cpu.storeRip(cpu.nextRip);
+    cpu.refreshMode();
+    return (i << 4) | CODE_STOP;
+  }
+
+  /** Slow-path load: the interpreter's segment and MMU path; value to the scratch words. */
+  private ld(gi: number, size: number, lo: number, hi: number, seg: number): number {
+    const cpu = this.interp.cpu;
+    const u32 = cpu.u32;
+    const v = cpu.rd(seg, canonical(lo, hi), size);
+    if (cpu.mmu.fault !== 0) {
+      this.pendingFault = cpu.mmu.fault;
+      cpu.mmu.fault = 0;
+      return (this.decIdx[gi] << 4) | CODE_FAULT;
+    }
+    u32[SCRATCH_LO >> 2] = v;
+    u32[SCRATCH_HI >> 2] = size === 8 ? cpu.hi : 0;
+    return 0;
+  }
+
+  private store(gi: number, size: number, lo: number, hi: number, vlo: number, vhi: number, seg: number): number {
+    const cpu = this.interp.cpu;
+    cpu.wr(seg, canonical(lo, hi), size, vlo, vhi);
+    if (cpu.mmu.fault !== 0) {
+      this.pendingFault = cpu.mmu.fault;
+      cpu.mmu.fault = 0;
+      return (this.decIdx[gi] << 4) | CODE_FAULT;
+    }
+    return this.stopFlag || cpu.u32[IX_EXIT] !== 0 ? (this.decIdx[gi] << 4) | CODE_STOP : 0;
+  }
+
+  // ---- translation ------------------------------------------------------------------------------
+
+  private decode(key: number, pa: number, lin: number, rip: number, mode: number, cpl: number, user: boolean): Block {
+    const u32 = this.ctx.views.u32;
+    if (this.cache.count >= this.tcSize) {
+      this.flush();
+      this.st.flushesSize++;
+    }
+    const room = mode === MODE_LONG64 ? Infinity : u32[IX_CS_LIMIT] - rip + 1;
+    const code = decodeBlock(this.ctx.views.u8, RAM_BASE, pa, this.ctx.phys.ramSize, mode, cpl, room);
+    const gidBase = this.dec.length;
+    for (let i = 0; i < code.insns.length; i++) {
+      this.dec.push(code.insns[i]);
+      this.decIdx.push(i);
+      this.decOff.push(code.offs[i]);
+    }
+    const n = code.insns.length;
+    const last = n > 0 ? code.insns[n - 1] : null;
+    const loops = mode === MODE_LONG64 && last !== null && last.status === DEC_OK &&
+      code.endsBranch && this.inline && n > 0 && this.selfTarget(code.offs[n - 1], last);
+    const b = new Block(key, pa, lin, rip, mode, user, code.insns, code.offs, code.bytes, code.endsBranch, gidBase,
+      u32[IX_CS_BASE], u32[IX_CS_LIMIT], null, loops);
+    this.st.blocksDecoded++;
+    if (n > 0 && this.cache.add(b)) this.ctx.mmu.invalidatePhysPage(Math.floor(pa / 4096));
+    return b;
+  }
+
+  /** The block's last instruction is a Jcc/JMP back to the block's first byte. */
+  private selfTarget(off: number, d: Decoded): boolean {
+    const name = tableRows[d.row].name;
+    if (name !== 'jccJb' && name !== 'jccJz' && name !== 'jmpJb' && name !== 'jmpJz') return false;
+    return off + d.length + d.imm === 0;
+  }
+
+  private compile(b: Block): void {
+    const t0 = performance.now();
+    const ir = lowerBlock({ insns: b.insns, offs: b.offs, bytes: b.bytes, endsBranch: b.endsBranch }, b.mode, this.inline);
+    const bytes = buildModule(this.memPages, [{
+      name: 'b',
+      block: { ir, insns: b.insns, offs: b.offs, gidBase: b.gidBase, mode: b.mode, user: b.user, loops: b.loops },
+    }]);
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+    b.fn = inst.exports.b as (budget: number) => number;
+    this.st.modules++;
+    this.st.blocksTranslated++;
+    this.st.translateMs += performance.now() - t0;
+  }
+
+  // ---- invalidation ------------------------------------------------------------------------------
+
+  invalidatePage(page: number): void {
+    this.interp.invalidatePage(page);
+    const cur = this.cur;
+    if (cur !== null && cur.valid && Math.floor(cur.pa / 4096) === page) this.stopFlag = true;
+    const n = this.cache.invalidatePage(page);
+    if (n > 0) {
+      this.st.invalidations++;
+      this.st.invalidatedBlocks += n;
+    }
+  }
+
+  flush(): void {
+    if (this.cur !== null) this.stopFlag = true;
+    this.interp.flush();
+    this.cache.flush();
+    this.st.flushes++;
+    if (this.cur === null) {
+      this.dec = [];
+      this.decIdx = [];
+      this.decOff = [];
+    }
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.st, cachedBlocks: this.cache.count };
+  }
+
+  helperCalls(): [string, number][] {
+    const byName = new Map<string, number>();
+    this.helperByRow.forEach((n, row) => {
+      if (n > 0) byName.set(tableRows[row].name, (byName.get(tableRows[row].name) ?? 0) + n);
+    });
+    return [...byName.entries()].sort((a, b) => b[1] - a[1]);
+  }
+}
+

@@ -1,0 +1,315 @@
+/**
+ * The translator's front end: finds a basic block in guest memory and lowers it to IR micro-ops
+ * (ir.ts). A block starts at a guest-physical address and ends after a control transfer (a row
+ * with F_BRANCH), before an instruction the block must not contain (privileged, IOPL-checked or
+ * sensitive rows, which the simulator runs; an instruction that does not decode; one crossing the
+ * page or the CS limit), at the page end, or at MAX_INSNS. Such an excluded first instruction gives
+ * an empty block: the engine then runs that one instruction in the interpreter.
+ *
+ * Lowering: the instructions listed in `INLINE` (MOV, ADD/SUB/AND/OR/XOR/CMP/TEST, INC/DEC, LEA,
+ * MOVZX/MOVSX, PUSH/POP, Jcc/JMP/CALL/RET) become micro-ops; register forms in every mode, memory
+ * forms and control transfers in 64-bit mode with DS/ES/SS/CS (flat) segments. Everything else is
+ * an IR_HELPER: the interpreter's handler for that one instruction, so every block runs from day one.
+ */
+import { DEC_OK, Decoded } from '../cpu/decoded.js';
+import { decode } from '../cpu/decoder.js';
+import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
+import { MODE_LONG64, REG_RSP, SEG_FS, SEG_SS } from '../cpu/state.js';
+import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
+import { ROW_FLAGS, tableRows } from '../cpu/table.js';
+import {
+  ALU_ADD, ALU_AND, ALU_OR, ALU_SEXT, ALU_SUB, ALU_XOR, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
+  IrBlock, T0, T1, T2, T3,
+} from './ir.js';
+
+/** Longest block, in guest instructions. */
+export const MAX_INSNS = 64;
+const BITNESS = [16, 16, 32, 64, 16];
+
+/** A decoded block: its instructions and where each starts, relative to the block's first byte. */
+export interface BlockCode {
+  insns: Decoded[];
+  offs: number[];
+  /** Bytes covered. */
+  bytes: number;
+  /** The last instruction is a control transfer. */
+  endsBranch: boolean;
+}
+
+/**
+ * Decodes the block at guest-physical `pa` (in RAM: `u8` is the whole memory, `ramOff` the offset
+ * of guest address 0) for `mode` and `cpl`. `room` is how many bytes remain before the CS limit is
+ * passed (Infinity in 64-bit mode).
+ */
+export function decodeBlock(u8: Uint8Array, ramOff: number, pa: number, ramSize: number, mode: number, cpl: number,
+  room: number): BlockCode {
+  const bits = BITNESS[mode];
+  const pageEnd = Math.min((Math.floor(pa / 4096) + 1) * 4096, ramSize);
+  const insns: Decoded[] = [];
+  const offs: number[] = [];
+  let off = 0;
+  let endsBranch = false;
+  while (insns.length < MAX_INSNS && pa + off < pageEnd) {
+    const d = new Decoded();
+    decode(u8, ramOff + pa + off, ramOff + pageEnd, bits, d);
+    if (d.status !== DEC_OK) break;
+    if (off + d.length > room) break;
+    const f = ROW_FLAGS[d.row];
+    if ((f & (F_IOPL | F_SENS)) !== 0 || ((f & F_PRIV) !== 0 && cpl !== 0)) break;
+    insns.push(d);
+    offs.push(off);
+    off += d.length;
+    if ((f & F_BRANCH) !== 0 || (f & F_PRIV) !== 0) {
+      endsBranch = (f & F_BRANCH) !== 0;
+      break;
+    }
+  }
+  return { insns, offs, bytes: off, endsBranch };
+}
+
+// ---- which rows are lowered inline -----------------------------------------------------------
+
+const K_NONE = 0;
+const K_ALU_EG = 1;
+const K_ALU_GE = 2;
+const K_ALU_AI = 3;
+const K_ALU_EI = 4;
+const K_TEST_EG = 5;
+const K_TEST_AI = 6;
+const K_TEST_EI = 7;
+const K_MOV_EG = 8;
+const K_MOV_GE = 9;
+const K_MOV_ZI = 10;
+const K_MOV_EI = 11;
+const K_LEA = 12;
+const K_INC = 13;
+const K_DEC = 14;
+const K_PUSH_Z = 15;
+const K_POP_Z = 16;
+const K_PUSH_I = 17;
+const K_JCC = 18;
+const K_JMP = 19;
+const K_CALL = 20;
+const K_RET = 21;
+const K_MOVZX = 22;
+const K_MOVSX = 23;
+
+/** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
+const ROW_KIND = new Uint8Array(tableRows.length);
+const movsxdRow = tableRows.findIndex((r) => r.name === 'movsxdGvEd');
+const ROW_ALU = new Int8Array(tableRows.length);
+const ROW_BYTE = new Uint8Array(tableRows.length);
+const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU_AND, sub: ALU_SUB, xor: ALU_XOR, cmp: -1 };
+{
+  const fixed: Record<string, number> = {
+    testEbGb: K_TEST_EG, testEvGv: K_TEST_EG, testALIb: K_TEST_AI, testrAXIz: K_TEST_AI, testEbIb: K_TEST_EI,
+    testEvIz: K_TEST_EI, movEbGb: K_MOV_EG, movEvGv: K_MOV_EG, movGbEb: K_MOV_GE, movGvEv: K_MOV_GE,
+    movZbIb: K_MOV_ZI, movZvIv: K_MOV_ZI, movEbIb: K_MOV_EI, movEvIz: K_MOV_EI, leaGvM: K_LEA, incEb: K_INC,
+    incEv: K_INC, incZv: K_INC, decEb: K_DEC, decEv: K_DEC, decZv: K_DEC, pushZv: K_PUSH_Z, popZv: K_POP_Z,
+    pushIz: K_PUSH_I, pushIb: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
+    ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
+  };
+  for (const r of tableRows) {
+    let k = fixed[r.name] ?? K_NONE;
+    const m = /^(add|or|and|sub|xor|cmp)(EbGb|EvGv|GbEb|GvEv|ALIb|rAXIz|EbIb|EvIz|EvIb)$/.exec(r.name);
+    if (m !== null) {
+      ROW_ALU[r.index] = ALU_BY_NAME[m[1]];
+      const form = m[2];
+      k = form === 'EbGb' || form === 'EvGv' ? K_ALU_EG : form === 'GbEb' || form === 'GvEv' ? K_ALU_GE
+        : form === 'ALIb' || form === 'rAXIz' ? K_ALU_AI : K_ALU_EI;
+    }
+    ROW_KIND[r.index] = k;
+    ROW_BYTE[r.index] = /^(Eb|Gb|AL|Zb)/.test(r.operands) || r.name === 'movzxGvEb' || r.name === 'movsxGvEb' ? 1 : 0;
+  }
+}
+
+const maskLo = (size: number, v: number): number => (size === 1 ? v & 0xff : size === 2 ? v & 0xffff : v);
+
+/**
+ * Lowers a decoded block to IR. `mode` is the block's MODE_*; memory operands and control
+ * transfers are inline only in 64-bit mode (no segment limits there). `inline` false makes every
+ * instruction a helper call (the day-one translation, kept for parity checks).
+ */
+export function lowerBlock(code: BlockCode, mode: number, inline = true): IrBlock {
+  const ir = new IrBlock();
+  const long = mode === MODE_LONG64;
+  const n = code.insns.length;
+  let lastHelper = false;
+  for (let i = 0; i < n; i++) {
+    const d = code.insns[i];
+    const off = code.offs[i];
+    ir.emit(IR_INSN, i, off, d.length);
+    const ok = inline && lowerOne(ir, d, i, off, long);
+    lastHelper = !ok;
+    if (!ok) ir.emit(IR_HELPER, i);
+  }
+  if (!code.endsBranch) ir.emit(IR_EXITREL, code.bytes);
+  else if (lastHelper) ir.emit(IR_EXITHELPER);
+  return ir;
+}
+
+/** Register operand access for `size` bytes: 8-bit numbers 4..7 name AH..BH without REX. */
+function getReg(ir: IrBlock, t: number, d: Decoded, r: number, size: number): void {
+  const high = size === 1 && d.rex === 0 && r >= 4 && r < 8;
+  ir.emit(IR_GET, t, high ? r - 4 : r, size, high ? 1 : 0);
+}
+function putReg(ir: IrBlock, d: Decoded, r: number, size: number, t: number): void {
+  const high = size === 1 && d.rex === 0 && r >= 4 && r < 8;
+  ir.emit(IR_PUT, high ? r - 4 : r, size, high ? 1 : 0, t);
+}
+
+/** The immediate as a constant masked to `size` (sign-extension was done by the decoder). */
+function constImm(ir: IrBlock, t: number, d: Decoded, size: number): void {
+  ir.emit(IR_CONST, t, maskLo(size, d.imm), size === 8 ? d.immHi : 0);
+}
+
+/** Emits the micro-ops of one instruction; false when it must run as a helper (nothing emitted). */
+function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, long: boolean): boolean {
+  const kind = ROW_KIND[d.row];
+  if (kind === K_NONE || d.lock !== 0) return false;
+  const size = ROW_BYTE[d.row] !== 0 ? 1 : d.opSize;
+  // Memory operands: 64-bit mode, flat segments only (FS/GS bases and limits go to the helper).
+  const mem = d.hasModrm !== 0 && d.mod !== 3;
+  if (mem && (!long || d.seg >= SEG_FS)) return false;
+  const memOp = (t: number): void => ir.emit(IR_EA, t, d.base, d.index, d.scale, i);
+  const alu = ROW_ALU[d.row];
+  switch (kind) {
+    case K_ALU_EG:
+    case K_ALU_GE:
+    case K_ALU_AI:
+    case K_ALU_EI:
+    case K_TEST_EG:
+    case K_TEST_AI:
+    case K_TEST_EI: {
+      const test = kind >= K_TEST_EG;
+      const op = test ? ALU_AND : alu < 0 ? ALU_SUB : alu;
+      const writes = !test && alu >= 0;
+      const lf = op === ALU_ADD ? LF_ADD : op === ALU_SUB ? LF_SUB : LF_LOGIC;
+      const dstIsRm = kind === K_ALU_EG || kind === K_ALU_EI || kind === K_TEST_EG || kind === K_TEST_EI;
+      // T0 = destination operand, T1 = source, T2 = result
+      if (kind === K_ALU_AI || kind === K_TEST_AI) getReg(ir, T0, d, 0, size);
+      else if (dstIsRm) {
+        if (mem) {
+          memOp(T2);
+          ir.emit(IR_LOAD, T0, T2, size, i, d.seg);
+        } else getReg(ir, T0, d, d.rm, size);
+      } else getReg(ir, T0, d, d.reg, size);
+      if (kind === K_ALU_EG || kind === K_TEST_EG) getReg(ir, T1, d, d.reg, size);
+      else if (kind === K_ALU_GE) {
+        if (mem) {
+          memOp(T2);
+          ir.emit(IR_LOAD, T1, T2, size, i, d.seg);
+        } else getReg(ir, T1, d, d.rm, size);
+      } else constImm(ir, T1, d, size);
+      if (writes && dstIsRm && mem) {
+        // T2 still holds the address: the result goes to T3, stored before the flags are recorded
+        ir.emit(IR_ALU, op, size, T3, T0, T1);
+        ir.emit(IR_STORE, T2, T3, size, i, d.seg);
+        ir.emit(IR_FLAGS, lf, size, T0, T1, T3);
+        return true;
+      }
+      ir.emit(IR_ALU, op, size, T2, T0, T1);
+      if (writes) putReg(ir, d, kind === K_ALU_AI ? 0 : dstIsRm ? d.rm : d.reg, size, T2);
+      ir.emit(IR_FLAGS, lf, size, T0, T1, T2);
+      return true;
+    }
+    case K_MOV_EG:
+    case K_MOV_EI:
+      if (kind === K_MOV_EG) getReg(ir, T0, d, d.reg, size);
+      else constImm(ir, T0, d, size);
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_STORE, T1, T0, size, i, d.seg);
+      } else putReg(ir, d, d.rm, size, T0);
+      return true;
+    case K_MOV_GE:
+    case K_MOVZX:
+    case K_MOVSX: {
+      const src = kind === K_MOV_GE ? size : ROW_BYTE[d.row] !== 0 ? 1 : d.row === movsxdRow ? 4 : 2;
+      if (kind === K_MOVSX && d.row === movsxdRow && d.opSize !== 8) return false;
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_LOAD, T0, T1, src, i, d.seg);
+      } else getReg(ir, T0, d, d.rm, src);
+      if (kind === K_MOVSX) ir.emit(IR_ALU, ALU_SEXT, src, T0, T0, T0);
+      putReg(ir, d, d.reg, kind === K_MOV_GE ? size : d.opSize, T0);
+      return true;
+    }
+    case K_MOV_ZI:
+      constImm(ir, T0, d, size);
+      putReg(ir, d, d.rm, size, T0);
+      return true;
+    case K_LEA:
+      if (!mem || (!long && d.base === 16)) return false;
+      ir.emit(IR_EA, T0, d.base, d.index, d.scale, i);
+      putReg(ir, d, d.reg, d.opSize, T0);
+      return true;
+    case K_INC:
+    case K_DEC: {
+      const op = kind === K_INC ? ALU_ADD : ALU_SUB;
+      const lf = kind === K_INC ? LF_INC : LF_DEC;
+      const rmReg = d.rm; // FE/FF /0 /1 register form and 40+r/48+r both carry it in rm
+      if (mem) {
+        memOp(T2);
+        ir.emit(IR_LOAD, T0, T2, size, i, d.seg);
+      } else getReg(ir, T0, d, rmReg, size);
+      ir.emit(IR_CONST, T1, 1, 0);
+      ir.emit(IR_ALU, op, size, T3, T0, T1);
+      if (mem) ir.emit(IR_STORE, T2, T3, size, i, d.seg);
+      else putReg(ir, d, rmReg, size, T3);
+      ir.emit(IR_FLAGS, lf, size, T0, T1, T3);
+      return true;
+    }
+    case K_PUSH_Z:
+    case K_PUSH_I:
+      if (!long || d.opSize !== 8) return false;
+      if (kind === K_PUSH_Z) getReg(ir, T0, d, d.rm, 8);
+      else ir.emit(IR_CONST, T0, d.imm, d.immHi);
+      getReg(ir, T1, d, REG_RSP, 8);
+      ir.emit(IR_CONST, T2, 8, 0);
+      ir.emit(IR_ALU, ALU_SUB, 8, T1, T1, T2);
+      ir.emit(IR_STORE, T1, T0, 8, i, SEG_SS);
+      putReg(ir, d, REG_RSP, 8, T1);
+      return true;
+    case K_POP_Z:
+      if (!long || d.opSize !== 8) return false;
+      getReg(ir, T1, d, REG_RSP, 8);
+      ir.emit(IR_LOAD, T0, T1, 8, i, SEG_SS);
+      ir.emit(IR_CONST, T2, 8, 0);
+      ir.emit(IR_ALU, ALU_ADD, 8, T1, T1, T2);
+      putReg(ir, d, REG_RSP, 8, T1);
+      putReg(ir, d, d.rm, 8, T0);
+      return true;
+    case K_JCC:
+      if (!long) return false;
+      ir.emit(IR_EXITCC, d.cond, off + d.length + d.imm, off + d.length);
+      return true;
+    case K_JMP:
+      if (!long) return false;
+      ir.emit(IR_EXITREL, off + d.length + d.imm);
+      return true;
+    case K_CALL:
+      if (!long || d.opSize !== 8) return false;
+      ir.emit(IR_RIPREL, T0, off + d.length);
+      getReg(ir, T1, d, REG_RSP, 8);
+      ir.emit(IR_CONST, T2, 8, 0);
+      ir.emit(IR_ALU, ALU_SUB, 8, T1, T1, T2);
+      ir.emit(IR_STORE, T1, T0, 8, i, SEG_SS);
+      putReg(ir, d, REG_RSP, 8, T1);
+      ir.emit(IR_EXITREL, off + d.length + d.imm);
+      return true;
+    case K_RET:
+      if (!long || d.opSize !== 8) return false;
+      getReg(ir, T1, d, REG_RSP, 8);
+      ir.emit(IR_LOAD, T0, T1, 8, i, SEG_SS);
+      ir.emit(IR_CANON, T0, i);
+      ir.emit(IR_CONST, T2, 8, 0);
+      ir.emit(IR_ALU, ALU_ADD, 8, T1, T1, T2);
+      putReg(ir, d, REG_RSP, 8, T1);
+      ir.emit(IR_EXITT, T0);
+      return true;
+    default:
+      return false;
+  }
+}

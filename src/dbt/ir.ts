@@ -1,0 +1,116 @@
+/**
+ * The translator's intermediate form (ARCHITECTURE.md §4, "front end"): a block is a flat list of
+ * micro-ops in the spirit of the lecture notes (load a register into a temporary, ALU on
+ * temporaries, store a temporary to a register, load/store memory, call a helper, exit). Four
+ * 64-bit temporaries T0..T3 hold values zero-extended to the operation size. The front end
+ * (frontend.ts) writes these, the back end (backend.ts) turns them into wasm; `irText` prints them
+ * for `ringvm translate` and the golden tests.
+ *
+ * Ordering rule that keeps faults precise: inside one guest instruction every op that may fault
+ * (LOAD, STORE, CANON) comes before every op with a visible effect (PUT, FLAGS), so a fault leaves
+ * the registers and flags exactly as the interpreter would.
+ *
+ * Each op is one entry of `ops`: [kind, a, b, c, d, e]. Operands by kind:
+ *   INSN   i, off, len           start of guest instruction i at byte offset off of the block
+ *   GET    t, reg, size, high8   t = register (size 1/2/4/8; high8: AH..BH)
+ *   PUT    reg, size, high8, t   register = t with the x86 merge rules (size 4 zero-extends)
+ *   CONST  t, lo, hi             t = hi:lo
+ *   ALU    alu, size, td, ta, tb td = ta op tb, masked to size (no flags)
+ *   FLAGS  lfop, size, tdst, tsrc, tres   record the lazy flags of an operation (cpu/flags.ts)
+ *   EA     t, base, index, scale, i      t = base + index << scale + disp(insn i), at its address size
+ *   LOAD   t, ta, size, i, seg      t = memory[seg:ta] (may fault; 64-bit mode, flat segments)
+ *   STORE  ta, tv, size, i, seg      memory[seg:ta] = tv (may fault)
+ *   HELPER i                     run the interpreter's handler for instruction i
+ *   EXITREL rel                  leave the block: RIP = entry RIP + rel
+ *   EXITCC cc, relTaken, relNot  leave: RIP by condition cc
+ *   EXITT t                      leave: RIP = t
+ *   EXITHELPER                   leave: the last HELPER stored RIP
+ *   CANON  t, i                  #GP(0) at instruction i unless t is canonical
+ *   RIPREL t, rel                t = entry RIP + rel (the block's own address plus an offset)
+ *
+ * Instruction numbers (`i`) are indexes into the block's instruction list; the back end maps them
+ * to the global helper numbers. Conditions are evaluated by EXITCC itself.
+ */
+
+export const IR_INSN = 0;
+export const IR_GET = 1;
+export const IR_PUT = 2;
+export const IR_CONST = 3;
+export const IR_ALU = 4;
+export const IR_FLAGS = 5;
+export const IR_EA = 6;
+export const IR_LOAD = 7;
+export const IR_STORE = 8;
+export const IR_COND = 9;
+export const IR_HELPER = 10;
+export const IR_EXITREL = 11;
+export const IR_EXITCC = 12;
+export const IR_EXITT = 13;
+export const IR_EXITHELPER = 14;
+export const IR_CANON = 15;
+export const IR_RIPREL = 16;
+
+export const IR_NAMES = [
+  'insn', 'get', 'put', 'const', 'alu', 'flags', 'ea', 'load', 'store', 'cond', 'helper', 'exit_rel',
+  'exit_cc', 'exit_t', 'exit_helper', 'canon', 'riprel',
+];
+
+/** ALU operations of IR_ALU. */
+export const ALU_ADD = 0;
+export const ALU_SUB = 1;
+export const ALU_AND = 2;
+export const ALU_OR = 3;
+export const ALU_XOR = 4;
+/** td = tb (a move through the ALU, masked to size). */
+export const ALU_MOV = 5;
+/** td = sign-extension of ta from 8/16/32 bits (size = source size) to 64 bits. */
+export const ALU_SEXT = 6;
+export const ALU_NAMES = ['add', 'sub', 'and', 'or', 'xor', 'mov', 'sext'];
+
+export const T0 = 0;
+export const T1 = 1;
+export const T2 = 2;
+export const T3 = 3;
+
+const REG64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const SEG = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'];
+const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+
+export class IrBlock {
+  readonly ops: number[][] = [];
+
+  emit(kind: number, a = 0, b = 0, c = 0, d = 0, e = 0): void {
+    this.ops.push([kind, a, b, c, d, e]);
+  }
+}
+
+/** One line per micro-op, as `ringvm translate` shows them. */
+export function irText(ir: IrBlock): string[] {
+  const out: string[] = [];
+  const t = (n: number): string => `T${n}`;
+  const reg = (r: number, size: number, high: number): string =>
+    high ? ['ah', 'ch', 'dh', 'bh'][r - 4] : `${REG64[r]}:${size * 8}`;
+  for (const [k, a, b, c, d, e] of ir.ops) {
+    switch (k) {
+      case IR_INSN: out.push(`-- insn ${a} @+${b} (${c} bytes)`); break;
+      case IR_GET: out.push(`  ${t(a)} = ${reg(b, c, d)}`); break;
+      case IR_PUT: out.push(`  ${reg(a, b, c)} = ${t(d)}`); break;
+      case IR_CONST: out.push(`  ${t(a)} = 0x${((b >>> 0) + (c >>> 0) * 4294967296).toString(16)}`); break;
+      case IR_ALU: out.push(`  ${t(c)} = ${ALU_NAMES[a]}${b * 8}(${t(d)}, ${t(e)})`); break;
+      case IR_FLAGS: out.push(`  flags = lazy(op ${a}, ${b * 8}, ${t(c)}, ${t(d)}, ${t(e)})`); break;
+      case IR_EA: out.push(`  ${t(a)} = ea(${b >= 0 ? REG64[b] ?? 'rip' : '-'} + ${c >= 0 ? REG64[c] : '-'}<<${d} + disp of insn ${e})`); break;
+      case IR_LOAD: out.push(`  ${t(a)} = load${c * 8}[${SEG[e]}:${t(b)}]`); break;
+      case IR_STORE: out.push(`  store${c * 8}[${SEG[e]}:${t(a)}] = ${t(b)}`); break;
+      case IR_COND: out.push(`  ${t(a)} = cond(${CC[b]})`); break;
+      case IR_HELPER: out.push(`  call_helper(insn ${a})`); break;
+      case IR_EXITREL: out.push(`  exit rip = entry + ${a}`); break;
+      case IR_EXITCC: out.push(`  exit rip = ${CC[a]} ? entry + ${b} : entry + ${c}`); break;
+      case IR_EXITT: out.push(`  exit rip = ${t(a)}`); break;
+      case IR_EXITHELPER: out.push('  exit (rip from helper)'); break;
+      case IR_CANON: out.push(`  check_canonical(${t(a)})`); break;
+      case IR_RIPREL: out.push(`  ${t(a)} = entry + ${b}`); break;
+      default: out.push(`  ?${k}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,218 @@
+/**
+ * Parity: each program runs under the interpreter alone and under the translator with several
+ * option sets (translate on first execution, after a threshold, helper calls only, virtual
+ * indexing), in uneven slices so blocks meet `stopAt` boundaries; registers, RIP, flags, the
+ * instruction count, CR2, the data pages, the kernel stack (exception frames) and the code pages
+ * must be identical. The interpreter is the oracle (it is itself checked against the host CPU in
+ * test/interp).
+ */
+import { describe, expect, it } from 'vitest';
+import { ABSENT, DATA, ParityMachine, RO_PAGE, asm, hasNasm, type Final } from './env.js';
+import type { DbtOptions } from '../../src/dbt/engine.js';
+
+const OPTION_SETS: DbtOptions[] = [
+  { threshold: 0 },
+  { threshold: 3 },
+  { threshold: 0, inline: false },
+  { threshold: 1, tcIndex: 'virt' },
+];
+
+function expectSame(a: Final, b: Final, label: string): void {
+  expect(b.count, `${label}: count`).toBe(a.count);
+  expect(b.result, `${label}: result`).toBe(a.result);
+  expect(b.rip.toString(16), `${label}: rip`).toBe(a.rip.toString(16));
+  expect(b.regs.map((r) => r.toString(16)), `${label}: regs`).toEqual(a.regs.map((r) => r.toString(16)));
+  expect(b.rflags.toString(16), `${label}: rflags`).toBe(a.rflags.toString(16));
+  expect(b.cr2, `${label}: cr2`).toBe(a.cr2);
+  expect(Buffer.from(b.data).equals(Buffer.from(a.data)), `${label}: data`).toBe(true);
+  expect(Buffer.from(b.kstack).equals(Buffer.from(a.kstack)), `${label}: kernel stack`).toBe(true);
+  expect(Buffer.from(b.code).equals(Buffer.from(a.code)), `${label}: code`).toBe(true);
+}
+
+/** Runs src under both engines and compares; returns the interpreter's final state. */
+function parity(src: string, limit = 200_000, bits: 64 | 32 = 64): Final {
+  const prog = asm(src, bits);
+  const ref = new ParityMachine(prog, null, bits).run(limit, 977);
+  for (const opts of OPTION_SETS) {
+    for (const slice of [977, 13]) {
+      if (slice === 13 && limit > 20_000) continue;
+      const got = new ParityMachine(prog, opts, bits).run(limit, slice);
+      expectSame(ref, got, `${JSON.stringify(opts)} slice ${slice}`);
+    }
+  }
+  return ref;
+}
+
+const HLT_END = 'hlt'; // privileged in user mode: #GP(0) -> stub -> HLT (vector 13 in AL)
+
+describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user mode)', () => {
+  it('the benchmark loop: load, add, xor, add, cmp, jb', () => {
+    const r = parity(`
+      mov rsi, ${DATA}
+      xor ebx, ebx
+      xor edx, edx
+      mov rdi, 3000
+      xor ecx, ecx
+    L: mov eax, [rsi+rcx*4]
+      add ebx, eax
+      xor edx, ebx
+      add rcx, 1
+      cmp rcx, rdi
+      jb L
+      mov [rsi], ebx
+      mov [rsi+8], rdx
+      ${HLT_END}`);
+    expect(r.regs[0] & 0xffn).toBe(13n);
+  });
+
+  it('every condition code after add/sub/and/inc/dec of each size, setcc, adc/sbb, pushf', () => {
+    const conds = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+    const ops = ['add al, bl', 'sub ax, bx', 'and eax, ebx', 'sub rax, rbx', 'cmp eax, ebx', 'test al, bl',
+      'inc eax', 'dec bl', 'or rax, rbx', 'xor ax, bx', 'cmp rax, rbx', 'add rax, rbx', 'sub al, 0x80', 'inc rax'];
+    let body = '';
+    let k = 0;
+    for (const op of ops) {
+      for (const c of conds) {
+        body += `  mov rax, [rsi+${(k * 8) % 4000}]\n  mov rbx, [rsi+${(k * 8 + 1000) % 4000}]\n  ${op}\n`;
+        body += `  j${c} .t${k}\n  add r8, ${k}\n  jmp .n${k}\n.t${k}: add r9, ${k}\n.n${k}:\n`;
+        body += `  ${op}\n  set${c} [rdi+${k}]\n  adc r10, rax\n  sbb r11, rbx\n`;
+        if (k % 16 === 0) body += '  pushf\n  pop r12\n';
+        k++;
+      }
+    }
+    parity(`mov rsi, ${DATA}\n mov rdi, ${DATA + 0x3000}\n .top:\n${body}\n ${HLT_END}`, 20_000);
+  });
+
+  it('calls, returns, push/pop, recursion (fib 15)', () => {
+    parity(`
+      mov rdi, 15
+      call fib
+      mov [${DATA}], rax
+      ${HLT_END}
+    fib: cmp rdi, 2
+      jb .small
+      push rdi
+      dec rdi
+      call fib
+      pop rdi
+      push rax
+      sub rdi, 2
+      call fib
+      pop rdx
+      add rax, rdx
+      add rdi, 2
+      ret
+    .small: mov rax, rdi
+      ret`);
+  });
+
+  it('byte/word registers (AH..BH), movzx/movsx/movsxd, lea, mov r/m imm', () => {
+    parity(`
+      mov rsi, ${DATA}
+      mov ecx, 300
+    L: mov ax, [rsi+rcx*2]
+      mov bh, al
+      add ah, bh
+      movzx edx, ah
+      movsx r8, ax
+      movsxd r9, dword [rsi+rcx]
+      lea r10, [r8+r9*8-7]
+      lea r11d, [rdx+rcx]
+      mov byte [rsi+rcx+0x2000], bh
+      mov word [rsi+rcx*2+0x1000], 0x1234
+      mov qword [rsi+rcx*8+0x800], -5
+      sub [rsi+rcx*4], eax
+      inc byte [rsi+rcx]
+      dec qword [rsi+rcx*8]
+      xor [rsi+rcx], r11w
+      dec ecx
+      jnz L
+      ${HLT_END}`);
+  });
+
+  it('a #PF in the middle of a block leaves exactly the interpreter state (read, write, RO page)', () => {
+    for (const fault of [`mov eax, [${ABSENT} + 8]`, `mov [${ABSENT}], rbx`, `add [${RO_PAGE}], ecx`,
+      `push qword [${ABSENT}]`, 'mov rax, [0x10]']) {
+      const r = parity(`
+        mov rsp, 0x80000
+        mov eax, 1
+        mov ebx, 2
+        add ecx, 3
+        cmp eax, ebx
+        ${fault}
+        mov eax, 99
+        ${HLT_END}`);
+      expect(r.regs[0] & 0xffn).toBe(14n);
+    }
+  });
+
+  it('#DE and #UD and non-canonical RET in the middle of blocks', () => {
+    expect(parity('mov eax, 5\n xor ecx, ecx\n add eax, 1\n div ecx\n mov eax, 1\n hlt').regs[0] & 0xffn).toBe(0n);
+    expect(parity('mov eax, 5\n add eax, 1\n ud2\n hlt').regs[0] & 0xffn).toBe(6n);
+    expect(parity('mov rax, 0x8000000000000000\n push rax\n mov ebx, 1\n ret').regs[0] & 0xffn).toBe(13n);
+  });
+
+  it('self-modifying code: a following block, the same block, and a page reused for new code', () => {
+    // patch the immediate of an instruction in a later block, many times in a loop
+    parity(`
+      mov ecx, 50
+    L: inc byte [rel patch + 1]
+      jmp next
+    next:
+    patch: mov al, 0
+      add bl, al
+      dec ecx
+      jnz L
+      ${HLT_END}`);
+    // a store into the running block changes an instruction after it in the same block
+    parity(`
+      mov ecx, 20
+    L: mov byte [rel imm + 1], cl
+      add edx, ecx
+    imm: mov al, 0x77
+      add bl, al
+      dec ecx
+      jnz L
+      ${HLT_END}`);
+    // copy new code over a page that already ran (rep movsb through the interpreter path)
+    parity(`
+      mov r12, 3
+    again: call 0x23000
+      add r13, rax
+      lea rsi, [rel other]
+      mov rdi, 0x23000
+      mov ecx, other_end - other
+      rep movsb
+      dec r12
+      jnz again
+      ${HLT_END}
+      times 0x1000 - ($ - $$) db 0x90
+    first: mov eax, 1
+      ret
+    other: mov eax, 1000
+      add eax, 7
+      ret
+    other_end:
+      times 0x3000 - ($ - $$) db 0x90
+      mov eax, 5
+      ret`);
+  });
+
+  it('32-bit compatibility-mode user code (register ops inline, the rest helpers)', () => {
+    parity(`
+      mov esi, ${DATA}
+      mov ecx, 500
+    L: mov eax, [esi+ecx*4]
+      add ebx, eax
+      xor edx, ebx
+      push edx
+      pop edi
+      dec ecx
+      jnz L
+      call f
+      ${HLT_END}
+    f: mov ax, 0x1234
+      add al, ah
+      ret`, 200_000, 32);
+  });
+});
