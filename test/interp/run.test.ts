@@ -1,0 +1,77 @@
+/**
+ * The run loop itself (not stepRaw): instruction counting against `stopAt`, exit requests, the
+ * decode cache seeing self-modifying code, and the fast dispatch path giving the same results
+ * as the handler-array path. Expected values are computed here independently of the interpreter.
+ */
+import { describe, expect, it } from 'vitest';
+import { OFF_EXIT_REQUEST, OFF_INSN_COUNT, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
+import { RUN_EXIT_REQUEST, RUN_LIMIT } from '../../src/interp/interpreter.js';
+import { CODE_BASE, CODE_PHYS, SCRATCH_BASE, TestMachine } from './env.js';
+
+const hex = (s: string): number[] => s.trim().split(/\s+/).map((b) => parseInt(b, 16));
+
+function load(tm: TestMachine, code: number[], regs: Record<number, number> = {}): void {
+  tm.phys.fill(CODE_PHYS, 4096, 0xcc);
+  tm.phys.writeBytes(CODE_PHYS, Uint8Array.from(code));
+  for (let r = 0; r < 16; r++) tm.views.setNum(gprOffset(r), regs[r] ?? 0);
+  tm.views.setNum(gprOffset(4), SCRATCH_BASE + 0xf00);
+  tm.views.setNum(OFF_RIP, CODE_BASE);
+  tm.views.setNum(OFF_INSN_COUNT, 0);
+}
+
+describe('run loop', () => {
+  it('counts instructions exactly and stops at stopAt', () => {
+    const tm = new TestMachine();
+    // L: add rax, rcx (48 01 c8); loop L (e2 fb) -- rcx = 50: 100 instructions for the loop
+    load(tm, hex('48 01 c8  e2 fb'), { 1: 50 });
+    expect(tm.interp.run(100)).toBe(RUN_LIMIT);
+    expect(tm.views.getNum(OFF_INSN_COUNT)).toBe(100);
+    expect(tm.views.getNum(gprOffset(0))).toBe((50 * 51) / 2);
+    expect(tm.views.getNum(OFF_RIP)).toBe(CODE_BASE + 5);
+    // stopping in the middle and resuming gives the same end state
+    load(tm, hex('48 01 c8  e2 fb'), { 1: 50 });
+    for (let n = 7; n < 100; n += 7) tm.interp.run(n);
+    tm.interp.run(100);
+    expect(tm.views.getNum(gprOffset(0))).toBe((50 * 51) / 2);
+  });
+
+  it('returns at once on an exit request', () => {
+    const tm = new TestMachine();
+    load(tm, hex('90 90 90'));
+    tm.views.u32[OFF_EXIT_REQUEST >> 2] = 1;
+    expect(tm.interp.run(3)).toBe(RUN_EXIT_REQUEST);
+    expect(tm.views.getNum(OFF_INSN_COUNT)).toBe(0);
+    tm.views.u32[OFF_EXIT_REQUEST >> 2] = 0;
+    expect(tm.interp.run(3)).toBe(RUN_LIMIT);
+  });
+
+  it('sees code the guest rewrote (same page, already decoded)', () => {
+    const tm = new TestMachine();
+    // 0: mov eax, 1 (b8 01 00 00 00)           executed twice: first as written, then patched
+    // 5: mov byte [rip - 11], 7 (c6 05 f5 ff ff ff 07)   rip-relative: next insn at 12, 12 - 11 = 1
+    // 12: dec ecx (ff c9); 14: jnz 0 (75 f0)
+    load(tm, hex('b8 01 00 00 00  c6 05 f5 ff ff ff 07  ff c9  75 f0'), { 1: 2 });
+    tm.interp.run(8);
+    expect(tm.views.getNum(gprOffset(0))).toBe(7);
+    expect(tm.views.getNum(gprOffset(1))).toBe(0);
+  });
+
+  it('fast-dispatched and array-dispatched handlers agree (the 6-instruction loop)', () => {
+    const tm = new TestMachine();
+    // xor ecx,ecx; L: mov eax,[rsi+rcx*4]; add ebx,eax; xor edx,ebx; add rcx,1; cmp rcx,rdi; jb L
+    const code = hex('31 c9  8b 04 8e  01 c3  31 da  48 83 c1 01  48 39 f9  72 f0');
+    load(tm, code, { 6: SCRATCH_BASE, 7: 64 });
+    const words = Array.from({ length: 64 }, (_, i) => (i * 2654435761) >>> 0);
+    words.forEach((w, i) => tm.phys.write32(0x10000 + 4 * i, w));
+    tm.interp.run(1 + 64 * 6);
+    let ebx = 0, edx = 0;
+    for (const w of words) {
+      ebx = (ebx + w) >>> 0;
+      edx = (edx ^ ebx) >>> 0;
+    }
+    expect(tm.views.u32[gprOffset(3) >> 2]).toBe(ebx);
+    expect(tm.views.u32[gprOffset(2) >> 2]).toBe(edx);
+    expect(tm.views.getNum(gprOffset(1))).toBe(64);
+    expect(tm.views.getNum(OFF_RIP)).toBe(CODE_BASE + code.length);
+  });
+});
