@@ -36,10 +36,10 @@ function onQemu(append: string): Run {
   return { out: (r.stdout ?? Buffer.alloc(0)).toString('latin1'), status: r.status };
 }
 
-function onRingvm(append: string, input?: string): Run {
+function onRingvm(append: string, input?: string, extra: string[] = []): Run {
   const r = spawnSync(
     join(ROOT, 'node_modules/.bin/tsx'),
-    [join(ROOT, 'src/cli/main.ts'), 'run', IMAGE, '--append', append, '--max-insns', '400000000', '-q'],
+    [join(ROOT, 'src/cli/main.ts'), 'run', IMAGE, '--append', append, '--max-insns', '400000000', '-q', ...extra],
     { cwd: ROOT, timeout: 60_000, input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
   );
   return { out: (r.stdout ?? Buffer.alloc(0)).toString('latin1'), status: r.status };
@@ -66,7 +66,7 @@ function faultReport(out: string, name: string): { vector: number; error: number
 }
 
 /** Facts about a correct tour, from the SDM and the demos' definitions (not from a past run). */
-function checkTour(out: string): void {
+function checkTour(out: string, smcWorks = true): void {
   // faults: SDM vol. 3 §6.15 vectors; page-fault error code bits P=1, W/R=2, U/S=4.
   const ro = parseInt(/faults: read-only value at 0x([0-9a-f]+)/.exec(out)![1]!, 16);
   expect(faultReport(out, 'div')).toEqual({ vector: 0, error: 0, cr2: 0 });
@@ -96,16 +96,18 @@ function checkTour(out: string): void {
   expect(out).toContain('redpill: VERW sel=0x002b zf=0 expected zf=0 ok');
 
   // smc: all JIT results right, the self-patching loop sums 0..99, one page for two programs.
-  expect(out).toMatch(/smc: jit: 200 functions generated and run, 0 wrong/);
-  expect(out).toContain('summed 4950 (expected 4950)');
+  if (smcWorks) {
+    expect(out).toMatch(/smc: jit: 200 functions generated and run, 0 wrong/);
+    expect(out).toContain('summed 4950 (expected 4950)');
+  }
   expect(out).toMatch(/smc: page reuse: alpha ran from frame 0x([0-9a-f]+), then beta from frame 0x\1: same physical page/);
 
   // procs: each program's lines in its own order; same virtual address, different pages.
   const s = streams(out);
   const alpha = s.alpha!.filter((l) => l.includes(': line '));
   const beta = s.beta!.filter((l) => l.includes('lines to go'));
-  expect(alpha.map((l) => /line (\d) of 5/.exec(l)![1])).toEqual(['1', '2', '3', '4', '5']);
-  expect(beta.map((l) => /(\d) lines to go/.exec(l)![1])).toEqual(['4', '3', '2', '1', '0']);
+  expect(alpha.map((l) => /line (\d) of 8/.exec(l)![1])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+  expect(beta.map((l) => /(\d) lines to go/.exec(l)![1])).toEqual(['7', '6', '5', '4', '3', '2', '1', '0']);
   const mains = lines(out).filter((l) => l.includes('main at')).map((l) => /main at (0x\w+), physical (0x\w+)/.exec(l)!);
   expect(mains.length).toBe(2);
   expect(mains[0]![1]).toBe(mains[1]![1]);
@@ -134,7 +136,7 @@ describe('tinyos', () => {
     const run = r();
     expect(run.status).toBe(33);
     expect(lines(run.out)[0]).toMatch(/^tinyos: 64-bit teaching kernel/);
-    expect(run.out).toContain('=== tour: done');
+    checkTour(run.out, false); // smc's JIT lines: the known ringvm SMC bug below
   });
 
   // ringvm's SMC bug (see docs/tinyos.md "Known ringvm differences"): stores to a page that
@@ -150,6 +152,15 @@ describe('tinyos', () => {
 
   it.skipIf(!qemu).fails('ringvm runs the smc JIT and self-patching loop like QEMU (fails: ringvm SMC bug)', () => {
     expect(lines(r().out).filter(smcLine)).toEqual(lines(q().out).filter(smcLine));
+  });
+
+  it('redpill survives the umip policy: SIDT, SGDT, SLDT, STR and SMSW fault with #GP(0) in ring 3', () => {
+    const run = onRingvm('run redpill', undefined, ['--sensitive', 'umip']);
+    expect(run.status).toBe(33);
+    for (const p of ['SIDT', 'SGDT', 'SLDT', 'STR', 'SMSW'])
+      expect(run.out).toMatch(new RegExp(`redpill: ${p} fault vector=13 error=0x0 expected .* DIFFERENT\r\n`));
+    expect(run.out).toContain('redpill: verdict: virtualization visible (5 of 40 probes differ)');
+    expect(run.out).toContain('tinyos: redpill exited with status 5');
   });
 
   it('reads commands from the serial console when the command line is empty', () => {

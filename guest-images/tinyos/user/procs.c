@@ -7,7 +7,7 @@
 
 int main(const char *arg) {
   (void)arg;
-  int a = spawn("alpha", "5"), b = spawn("beta", "5"), status;
+  int a = spawn("alpha", "8"), b = spawn("beta", "8"), status;
   printf("procs: started alpha (pid %d) and beta (pid %d)\n", a, b);
   wait(a, &status);
   wait(b, &status);
