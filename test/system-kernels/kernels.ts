@@ -14,7 +14,7 @@ export const KERNELS_DIR = join(ROOT, 'guest-images/tests');
 export const EXPECTED_DIR = join(import.meta.dirname, 'expected');
 
 /** The kernels, in the order tests.mk builds them. */
-export const KERNELS = ['exc64', 'pf64', 'priv64', 'sys64', 'timer'];
+export const KERNELS = ['exc64', 'pf64', 'priv64', 'sys64', 'timer', 'triple'];
 
 /**
  * The CPUID vendor QEMU reports for a kernel: ringvm's own, except where a kernel checks what
