@@ -345,10 +345,13 @@ class Emitter {
     const f = this.f;
     const cond = fallRel >= 0;
     if (cond) f.set(this.r);
-    // Bring the state to what the loop head expects: flags in memory, every used register loaded.
+    // Bring the state to what the loop head expects: flags in memory, every used register loaded
+    // (registers stay in locals across iterations; they are written back on the exit path only).
     const snapLoaded = Uint8Array.from(this.loaded);
-    this.sync(false);
-    this.lfDirtyAtHead();
+    const snapDirty = Uint8Array.from(this.dirty);
+    this.dirty.fill(0);
+    this.sync(true);
+    this.dirty.set(snapDirty);
     for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && snapLoaded[r] === 0) this.load(r);
     if (cond) f.get(this.r);
     else f.i32(1);
@@ -359,6 +362,7 @@ class Emitter {
     f.i32(0).get(this.iters).i32(1).op(OP.i32Add).tee(this.iters).mem(OP.i32Store, 2, SCRATCH_ITERS);
     f.br(OP.br, 1);
     f.end();
+    this.sync(true);
     f.i32(0).get(this.entry);
     if (cond) {
       f.get(this.entry).i64(fallRel, 0).op(OP.i64Add);
@@ -367,11 +371,6 @@ class Emitter {
     }
     f.mem(OP.i64Store, 3, OFF_RIP);
     this.ret(0);
-  }
-
-  private lfDirtyAtHead(): void {
-    this.pendTag = -1;
-    this.lfDirty = false;
   }
 
   // ---- conditions -----------------------------------------------------------------------------

@@ -67,6 +67,8 @@ const IX_CS_LIMIT = (segOffset(SEG_CS) + SEG_LIMIT) >> 2;
 const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
 /** Interpreted instructions per call while CPL 0 code runs in the simulator. */
 const KERNEL_SLICE = 256;
+/** Jump-cache entries (a power of two). */
+const JC_MASK = 4095;
 
 export function createDbtEngine(ctx: SystemContext, interp: Interpreter, opts: DbtOptions = {}): DbtEngine {
   const e = new Dbt(ctx, interp, opts);
@@ -97,6 +99,7 @@ class Dbt implements DbtEngine {
   private pendingStop = 0;
   private lastCr3 = -1;
   private readonly helperByRow: Float64Array;
+  private jcache: (Block | undefined)[] = new Array(JC_MASK + 1);
 
   private st = {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
@@ -176,9 +179,17 @@ class Dbt implements DbtEngine {
       const ssb = (u32[IX_SS_ATTR] & ATTR_DB) !== 0 ? 1 : 0;
       const modeKey = mode | (cpl << 3) | (ssb << 5);
       let b: Block | null = null;
-      if (pa >= 0 && ctx.phys.isRam(pa, 1)) {
+      // The jump cache: the last block entered at this linear PC, checked against the mode key and,
+      // under phys indexing, the physical address the PC maps to now.
+      const jc = (lin ^ (lin / 4096)) & JC_MASK;
+      const jb = this.jcache[jc];
+      this.st.lookups++;
+      if (jb !== undefined && jb.valid && jb.lin === lin && jb.key % 64 === modeKey && jb.pa === pa &&
+        (mode === MODE_LONG64 || (jb.rip === rip && jb.csBase === u32[IX_CS_BASE] && jb.csLimit === u32[IX_CS_LIMIT]))) {
+        b = jb;
+        this.st.hits++;
+      } else if (pa >= 0 && ctx.phys.isRam(pa, 1)) {
         const key = (this.index === INDEX_PHYS ? pa : lin) * 64 + modeKey;
-        this.st.lookups++;
         b = this.cache.get(key) ?? null;
         if (b !== null && mode !== MODE_LONG64 &&
           (b.rip !== rip || b.csBase !== u32[IX_CS_BASE] || b.csLimit !== u32[IX_CS_LIMIT])) {
@@ -188,6 +199,7 @@ class Dbt implements DbtEngine {
           this.st.misses++;
           b = this.decode(key, pa, lin, rip, mode, cpl, user);
         } else this.st.hits++;
+        if (b.n > 0 && b.lin === lin) this.jcache[jc] = b;
       }
       if (b === null || b.n === 0 || count + b.n > stopAt) {
         // Not translatable here (fetch fault, MMIO, an instruction blocks exclude) or would pass
@@ -211,7 +223,7 @@ class Dbt implements DbtEngine {
       let iters = 0;
       if (b.fn !== null) {
         u32[SCRATCH_ITERS >> 2] = 0;
-        res = b.fn(Math.floor((stopAt - count) / b.n));
+        res = b.fn(b.loops ? Math.min((stopAt - count) / b.n, 0x7fffffff) | 0 : 1);
         if (b.loops) iters = u32[SCRATCH_ITERS >> 2];
       } else {
         res = 0;
@@ -392,6 +404,7 @@ class Dbt implements DbtEngine {
     if (this.cur !== null) this.stopFlag = true;
     this.interp.flush();
     this.cache.flush();
+    this.jcache = new Array(JC_MASK + 1);
     this.st.flushes++;
     if (this.cur === null) {
       this.dec = [];

@@ -107,12 +107,14 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     testEvIz: K_TEST_EI, movEbGb: K_MOV_EG, movEvGv: K_MOV_EG, movGbEb: K_MOV_GE, movGvEv: K_MOV_GE,
     movZbIb: K_MOV_ZI, movZvIv: K_MOV_ZI, movEbIb: K_MOV_EI, movEvIz: K_MOV_EI, leaGvM: K_LEA, incEb: K_INC,
     incEv: K_INC, incZv: K_INC, decEb: K_DEC, decEv: K_DEC, decZv: K_DEC, pushZv: K_PUSH_Z, popZv: K_POP_Z,
-    pushIz: K_PUSH_I, pushIb: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
+    pushIz: K_PUSH_I, pushIbs: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
   };
+  const names = new Set(tableRows.map((r) => r.name));
+  for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
   for (const r of tableRows) {
     let k = fixed[r.name] ?? K_NONE;
-    const m = /^(add|or|and|sub|xor|cmp)(EbGb|EvGv|GbEb|GvEv|ALIb|rAXIz|EbIb|EvIz|EvIb)$/.exec(r.name);
+    const m = /^(add|or|and|sub|xor|cmp)(EbGb|EvGv|GbEb|GvEv|ALIb|rAXIz|EbIb|EvIz|EvIbs)$/.exec(r.name);
     if (m !== null) {
       ROW_ALU[r.index] = ALU_BY_NAME[m[1]];
       const form = m[2];

@@ -1,0 +1,76 @@
+/**
+ * Translator vs interpreter on CPU-bound user code (issue 6's speed target: at least 10x). Three
+ * 64-bit user-mode workloads on the parity-test machine (test/dbt/env.ts, assembled with nasm):
+ * the 6-instruction loop of ARCHITECTURE.md §4 (one self-looping block), a loop with a call and a
+ * two-way branch (several blocks, the dispatcher between them), and fib(24) (calls and returns).
+ * Prints guest MIPS per engine and the ratio. Run: npx tsx bench/dbt.ts [--insns N]
+ */
+import { DATA, ParityMachine, asm } from '../test/dbt/env.js';
+
+const args = process.argv.slice(2);
+const insns = Number(args[args.indexOf('--insns') + 1] ?? 0) || 30_000_000;
+
+const WORKLOADS: [string, string][] = [
+  ['loop6', `
+    mov rsi, ${DATA}
+    mov rdi, 1000000000
+    xor ecx, ecx
+  L: mov eax, [rsi+rcx*4]
+    add ebx, eax
+    xor edx, ebx
+    add rcx, 1
+    and rcx, 1023
+    cmp rcx, rdi
+    jb L
+    hlt`],
+  ['branchy', `
+    mov rsi, ${DATA}
+    xor ecx, ecx
+  L: mov eax, [rsi+rcx*4]
+    test eax, 1
+    jz even
+    add ebx, eax
+    jmp next
+  even: call f
+  next: inc ecx
+    and ecx, 1023
+    jmp L
+  f: sub edx, eax
+    ret
+    hlt`],
+  ['fib', `
+  top: mov rdi, 24
+    call fib
+    jmp top
+  fib: cmp rdi, 2
+    jb .s
+    push rdi
+    dec rdi
+    call fib
+    pop rdi
+    push rax
+    sub rdi, 2
+    call fib
+    pop rdx
+    add rax, rdx
+    add rdi, 2
+    ret
+  .s: mov rax, rdi
+    ret`],
+];
+
+function mips(prog: Uint8Array, dbt: boolean, n: number): { mips: number; stats?: Record<string, number> } {
+  const m = new ParityMachine(prog, dbt ? { threshold: 10 } : null);
+  m.run(100_000); // warm up (and translate)
+  const t0 = performance.now();
+  const f = m.run(100_000 + n);
+  const ms = performance.now() - t0;
+  return { mips: (f.count - 100_000) / ms / 1000, stats: m.dbt?.stats() };
+}
+
+for (const [name, src] of WORKLOADS) {
+  const prog = asm(src);
+  const a = mips(prog, false, Math.min(insns, 10_000_000));
+  const b = mips(prog, true, insns);
+  console.log(`${name.padEnd(8)} interp ${a.mips.toFixed(1).padStart(7)} MIPS   dbt ${b.mips.toFixed(1).padStart(8)} MIPS   x${(b.mips / a.mips).toFixed(1)}`);
+}
