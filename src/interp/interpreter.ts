@@ -397,6 +397,8 @@ export class Interpreter {
       this.pages.set(pageNo, page);
       const u8 = this.cpu.u8;
       u8[CODE_BITMAP_BASE + (pageNo >>> 3)] |= 1 << (pageNo & 7);
+      // stores to the page must now take the slow path, which calls onCodeWrite
+      this.cpu.mmu.invalidatePhysPage(pageNo);
     }
     page.insns[off] = d;
     page.fns[off] = d.status === DEC_OK ? this.handlers[d.row] : undefined;

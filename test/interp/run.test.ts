@@ -56,6 +56,16 @@ describe('run loop', () => {
     expect(tm.views.getNum(gprOffset(1))).toBe(0);
   });
 
+  it('sees a rewrite of a page that was written (TLB write entry) before it held code', () => {
+    const tm = new TestMachine();
+    // code page: mov [rsi+0x800], eax (a store: the scratch page gets a fast write entry); jmp rsi
+    load(tm, hex('89 86 00 08 00 00  ff e6'), { 6: SCRATCH_BASE, 1: 2 });
+    // scratch: 0: mov al, 1; 2: mov byte [rip-8], 7 (patches the 1); 9: dec ecx; 11: jnz 0
+    tm.phys.writeBytes(0x10000, Uint8Array.from(hex('b0 01  c6 05 f8 ff ff ff 07  ff c9  75 f3')));
+    tm.interp.run(2 + 4 + 1);
+    expect(tm.views.u8[gprOffset(0)]).toBe(7);
+  });
+
   it('fast-dispatched and array-dispatched handlers agree (the 6-instruction loop)', () => {
     const tm = new TestMachine();
     // xor ecx,ecx; L: mov eax,[rsi+rcx*4]; add ebx,eax; xor edx,ebx; add rcx,1; cmp rcx,rdi; jb L
