@@ -25,6 +25,7 @@ import {
 } from '../cpu/state.js';
 import { FAULT_GP0, FAULT_SS0 } from '../cpu/fault.js';
 import type { Mmu } from '../mmu/mmu.js';
+import { TAG_SHIFT, TE_HOST, TE_READ, TE_WRITE, tlbEntryWord } from '../mmu/tlb.js';
 import type { SystemContext } from '../system/context.js';
 import { BASE_RIP, type Decoded } from '../cpu/decoded.js';
 
@@ -41,6 +42,8 @@ export type Handler = (cpu: Cpu, d: Decoded) => number;
 const segIx = (s: number, field: number): number => (segOffset(s) + field) >> 2;
 const TWO32 = 4294967296;
 const CANON = 0x800000000000; // 2^47
+/** Linear address / TAG_DIV, floored, is a TLB tag (mmu/tlb.ts). */
+const TAG_DIV = 2 ** TAG_SHIFT;
 
 export class Cpu {
   readonly views: StateViews;
@@ -240,10 +243,19 @@ export class Cpu {
     const l = this.linear(s, off, 2, false);
     return this.mmu.fault !== 0 ? 0 : this.mmu.read16(l, this.user);
   }
-  /** int32 */
+  /**
+   * int32. An aligned hit in the software TLB is read here directly (the same probe translated
+   * code inlines; it also avoids boxing values above 2^31 on the way back from the MMU).
+   */
   rd32(s: number, off: number): number {
     const l = this.linear(s, off, 4, false);
-    return this.mmu.fault !== 0 ? 0 : this.mmu.read32(l, this.user) | 0;
+    if (this.mmu.fault !== 0) return 0;
+    const lo = l | 0;
+    const e = tlbEntryWord(lo, this.user);
+    if ((lo & 3) === 0 && this.m[e + TE_READ] === (Math.floor(l / TAG_DIV) | 0)) {
+      return this.m[(this.u32[e + TE_HOST] + (lo & 0xfff)) >>> 2];
+    }
+    return this.mmu.read32(l, this.user) | 0;
   }
   /** Low half returned, high half in `hi`. */
   rd64(s: number, off: number): number {
@@ -263,7 +275,15 @@ export class Cpu {
   }
   wr32(s: number, off: number, v: number): void {
     const l = this.linear(s, off, 4, true);
-    if (this.mmu.fault === 0) this.mmu.write32(l, v >>> 0, this.user);
+    if (this.mmu.fault !== 0) return;
+    const lo = l | 0;
+    const e = tlbEntryWord(lo, this.user);
+    // a fast write entry exists only for RAM pages without code (mmu/tlb.ts)
+    if ((lo & 3) === 0 && this.m[e + TE_WRITE] === (Math.floor(l / TAG_DIV) | 0)) {
+      this.m[(this.u32[e + TE_HOST] + (lo & 0xfff)) >>> 2] = v;
+      return;
+    }
+    this.mmu.write32(l, v >>> 0, this.user);
   }
   /** An 8-byte store that writes nothing if either half faults. */
   wr64(s: number, off: number, lo: number, hi: number): void {
