@@ -114,6 +114,11 @@ function checkTour(out: string, smcWorks = true): void {
   expect(mains[0]![2]).not.toBe(mains[1]![2]);
   expect(out).toContain('[fork-child] shared=101');
   expect(out).toContain('procs: fork child exited with 7, parent still sees shared=100');
+  // fork + exec(alpha, "page"): alpha exits with the frame number of the page it printed.
+  const ex = /\[alpha\] pid (\d+): page 0x40000000 is physical 0x([0-9a-f]+)\r\nprocs: forked child (\d+) ran exec\(alpha\) and exited with status (\d+)/.exec(out);
+  expect(ex).not.toBeNull();
+  expect(ex![1]).toBe(ex![3]);
+  expect(Number(ex![4])).toBe(parseInt(ex![2]!, 16) / 4096);
 
   expect(out).toMatch(/bench: 1 iterations, checksum 0x[0-9a-f]{8}\r\n/);
   for (const demo of ['redpill', 'procs', 'smc', 'faults', 'bench']) expect(out).toContain(`tinyos: ${demo} exited with status 0`);

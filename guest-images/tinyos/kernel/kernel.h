@@ -90,7 +90,7 @@ uint64_t as_lookup(uint64_t pml4, uint64_t va); /* physical address, or 0 when u
 uint64_t as_copy(uint64_t pml4);    /* fork: a full copy of the user half */
 void as_free_user(uint64_t pml4);   /* frees every user page and user page table */
 void as_destroy(uint64_t pml4);
-int user_ok(uint64_t va, uint64_t n); /* may the current process hand us this range? */
+int user_ok(uint64_t va, uint64_t n, int write); /* may the current process hand us this range? */
 extern uint64_t kernel_pml4;
 
 /* proc.c: processes and the round-robin scheduler */

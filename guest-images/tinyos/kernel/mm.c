@@ -130,9 +130,13 @@ void as_destroy(uint64_t pml4) {
   page_free(pml4);
 }
 
-int user_ok(uint64_t va, uint64_t n) {
+int user_ok(uint64_t va, uint64_t n, int write) {
   if (va < USER_BASE || va + n < va || va + n > USER_STACK_TOP) return 0;
-  for (uint64_t p = va & ~(PAGE - 1); p < va + n; p += PAGE)
-    if (!as_lookup(current->pml4, p)) return 0;
+  for (uint64_t p = va & ~(PAGE - 1); p < va + n; p += PAGE) {
+    /* The kernel writes through its identity map, which ignores the user's page protection:
+     * check it here, or wait() could write into a program's read-only text. */
+    uint64_t *pte = pte_of(current->pml4, p, 0);
+    if (!pte || !(*pte & PTE_P) || (write && !(*pte & PTE_W))) return 0;
+  }
   return 1;
 }

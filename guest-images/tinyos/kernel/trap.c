@@ -19,7 +19,7 @@ static const char *const exc_names[32] = {
 /* Copies a user string into buf (at most n-1 characters); -1 if it is not all mapped. */
 static int user_string(char *buf, int n, uint64_t va) {
   for (int i = 0; i < n - 1; i++, va++) {
-    if (!user_ok(va, 1)) return -1;
+    if (!user_ok(va, 1, 0)) return -1;
     buf[i] = *(const char *)as_lookup(current->pml4, va);
     if (!buf[i]) return 0;
   }
@@ -33,7 +33,7 @@ static int64_t syscall(struct trapframe *tf) {
   switch (tf->rax) {
   case SYS_WRITE:
     /* The whole write goes out with interrupts off: lines of different processes never mix. */
-    if (!user_ok(a, b)) return -1;
+    if (!user_ok(a, b, 0)) return -1;
     for (uint64_t i = 0; i < b; i++) uart_putc(*(const char *)as_lookup(current->pml4, a + i));
     return (int64_t)b;
   case SYS_EXIT:
@@ -55,7 +55,7 @@ static int64_t syscall(struct trapframe *tf) {
   case SYS_WAIT: {
     int status = 0, pid = proc_wait((int)a, &status);
     if (pid > 0 && b) {
-      if (!user_ok(b, 4)) return -1;
+      if (!user_ok(b, 4, 1)) return -1;
       *(int *)as_lookup(current->pml4, b) = status;
     }
     return pid;
@@ -63,13 +63,13 @@ static int64_t syscall(struct trapframe *tf) {
   case SYS_FORK:
     return proc_fork(tf);
   case SYS_VIRT2PHYS:
-    return user_ok(a, 1) ? (int64_t)as_lookup(current->pml4, a) : -1;
+    return user_ok(a, 1, 0) ? (int64_t)as_lookup(current->pml4, a) : -1;
   case SYS_ONFAULT:
     current->onfault_rip = a, current->onfault_rsp = b;
     return 0;
   case SYS_SYSINFO: {
     struct sysinfo si;
-    if (!user_ok(a, sizeof si)) return -1;
+    if (!user_ok(a, sizeof si, 1)) return -1;
     fill_sysinfo(&si);
     for (uint64_t i = 0; i < sizeof si; i++) *(char *)as_lookup(current->pml4, a + i) = ((char *)&si)[i];
     return 0;
