@@ -66,7 +66,7 @@ function faultReport(out: string, name: string): { vector: number; error: number
 }
 
 /** Facts about a correct tour, from the SDM and the demos' definitions (not from a past run). */
-function checkTour(out: string, smcWorks = true): void {
+function checkTour(out: string): void {
   // faults: SDM vol. 3 §6.15 vectors; page-fault error code bits P=1, W/R=2, U/S=4.
   const ro = parseInt(/faults: read-only value at 0x([0-9a-f]+)/.exec(out)![1]!, 16);
   expect(faultReport(out, 'div')).toEqual({ vector: 0, error: 0, cr2: 0 });
@@ -96,10 +96,8 @@ function checkTour(out: string, smcWorks = true): void {
   expect(out).toContain('redpill: VERW sel=0x002b zf=0 expected zf=0 ok');
 
   // smc: all JIT results right, the self-patching loop sums 0..99, one page for two programs.
-  if (smcWorks) {
-    expect(out).toMatch(/smc: jit: 200 functions generated and run, 0 wrong/);
-    expect(out).toContain('summed 4950 (expected 4950)');
-  }
+  expect(out).toMatch(/smc: jit: 200 functions generated and run, 0 wrong/);
+  expect(out).toContain('summed 4950 (expected 4950)');
   expect(out).toMatch(/smc: page reuse: alpha ran from frame 0x([0-9a-f]+), then beta from frame 0x\1: same physical page/);
 
   // procs: each program's lines in its own order; same virtual address, different pages.
@@ -141,22 +139,14 @@ describe('tinyos', () => {
     const run = r();
     expect(run.status).toBe(33);
     expect(lines(run.out)[0]).toMatch(/^tinyos: 64-bit teaching kernel/);
-    checkTour(run.out, false); // smc's JIT lines: the known ringvm SMC bug below
+    checkTour(run.out);
   });
 
-  // ringvm's SMC bug (see docs/tinyos.md "Known ringvm differences"): stores to a page that
-  // became a code page after a writable TLB entry for it was made do not reach the decode cache.
-  const smcLine = (l: string) => l.startsWith('smc: jit') || l.startsWith('smc: patch');
-
-  it.skipIf(!qemu)('ringvm prints what QEMU prints (alpha/beta per program; smc JIT lines apart)', () => {
+  it.skipIf(!qemu)('ringvm prints what QEMU prints (alpha and beta compared per program)', () => {
     const a = streams(q().out), b = streams(r().out);
-    expect(b.main!.filter((l) => !smcLine(l))).toEqual(a.main!.filter((l) => !smcLine(l)));
+    expect(b.main).toEqual(a.main);
     expect(b.alpha).toEqual(a.alpha);
     expect(b.beta).toEqual(a.beta);
-  });
-
-  it.skipIf(!qemu).fails('ringvm runs the smc JIT and self-patching loop like QEMU (fails: ringvm SMC bug)', () => {
-    expect(lines(r().out).filter(smcLine)).toEqual(lines(q().out).filter(smcLine));
   });
 
   it('redpill survives the umip policy: SIDT, SGDT, SLDT, STR and SMSW fault with #GP(0) in ring 3', () => {
