@@ -50,7 +50,10 @@ function transfer(cpu: Cpu, f: number): number {
   return 0;
 }
 
-const iretH: Handler = (cpu, d) => transfer(cpu, iret(cpu.ctx, d.opSize));
+const iretH: Handler = (cpu, d) => {
+  enterSystem(cpu); // a task return saves the next instruction's address
+  return transfer(cpu, iret(cpu.ctx, d.opSize));
+};
 
 const syscallH: Handler = (cpu) => {
   enterSystem(cpu); // SYSCALL saves the next RIP in RCX from OFF_RIP

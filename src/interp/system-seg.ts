@@ -11,7 +11,7 @@ import { POLICY_LEAK } from '../system/context.js';
 import { loadSegment } from '../system/segments.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
-import { STOP_UNSUPPORTED, leaveSystem, offPlus } from './system-common.js';
+import { STOP_UNSUPPORTED, enterSystem, leaveSystem, offPlus } from './system-common.js';
 
 const TWO32 = 4294967296;
 
@@ -106,10 +106,14 @@ function finish(cpu: Cpu, f: number): number {
   return 0;
 }
 
-const jmpfAp: Handler = (cpu, d) => finish(cpu, jmpFar(cpu.ctx, d.imm2, d.imm, 0, d.opSize));
+const jmpfAp: Handler = (cpu, d) => {
+  enterSystem(cpu); // a task switch saves the next instruction's address
+  return finish(cpu, jmpFar(cpu.ctx, d.imm2, d.imm, 0, d.opSize));
+};
 const jmpfMp: Handler = (cpu, d) => {
   const f = readFarPointer(cpu, d);
   if (f !== 0) return f;
+  enterSystem(cpu);
   return finish(cpu, jmpFar(cpu.ctx, farSel, farLo, farHi, d.opSize));
 };
 

@@ -6,8 +6,10 @@
  * Contract: the caller passes the target selector and offset (two halves), the operand size of
  * the instruction (2, 4 or 8) and, for CALL, the return offset; the functions check everything,
  * push or pop through a StackFrame, and commit CS, CPL, (SS, rSP) and OFF_RIP only when nothing
- * faulted. They return 0, a fault value, or FAR_UNSUPPORTED (task switch through a TSS or task
- * gate; ctx.stopReason says so). OFF_MODE is recomputed after every successful transfer.
+ * faulted. A TSS or task-gate target switches tasks (task.ts; for JMP, OFF_RIP must already hold
+ * the next instruction's address, which the task saves). They return 0, a fault value, or
+ * FAR_UNSUPPORTED (16-bit TSS; ctx.stopReason says so). OFF_MODE is recomputed after every
+ * successful transfer.
  */
 import {
   ATTR_DB, ATTR_L, ATTR_P, ATTR_S, EFER_LMA, MODE_LONG64, MODE_REAL, MODE_VM86, OFF_CPL, OFF_EFER, OFF_MODE,
@@ -19,6 +21,7 @@ import type { SystemContext } from './context.js';
 import { StackFrame } from './frame.js';
 import { checkNewStack, frameOf } from './interrupts.js';
 import { updateMode } from './mode.js';
+import { TASK_CALL, TASK_JMP, TASK_UNSUPPORTED, taskSwitch } from './task.js';
 import {
   SYS_CALLGATE16, SYS_CALLGATE32, SYS_TASKGATE, SYS_TSS16_AVAIL, SYS_TSS32_AVAIL, TYPE_CODE, TYPE_EC, TYPE_RW,
   attrDpl, desc, descAttr, descBase, descLimit, markAccessed, readDescriptor, segAttr, segBaseHi, segBaseLo,
@@ -78,9 +81,20 @@ function checkDirectCode(sel: number, attr: number, cpl: number, long: boolean):
   return 0;
 }
 
-function unsupported(ctx: SystemContext, what: string): number {
-  ctx.stopReason = `${what} (task switching is not supported)`;
-  return FAR_UNSUPPORTED;
+/**
+ * JMP/CALL to a TSS descriptor or a task gate (the 8-byte descriptor of `sel` is in `desc`):
+ * DPL >= CPL and >= RPL, present, then a task switch. OFF_RIP must hold the return address.
+ */
+function farTask(ctx: SystemContext, sel: number, type: number, cpl: number, reason: number): number {
+  const dpl = (desc.hi >>> 13) & 3;
+  if (dpl < cpl || dpl < (sel & 3)) return gp(selError(sel));
+  let target = sel;
+  if (type === SYS_TASKGATE) {
+    if ((desc.hi & 0x8000) === 0) return np(selError(sel));
+    target = desc.lo >>> 16;
+  }
+  const f = taskSwitch(ctx, target, reason, -1, 0);
+  return f === TASK_UNSUPPORTED ? FAR_UNSUPPORTED : f;
 }
 
 /** JMP ptr16:16/32 and JMP m16:16/32/64. */
@@ -114,7 +128,7 @@ export function jmpFar(ctx: SystemContext, sel: number, offLo: number, offHi: nu
   }
   const type = attr & 0xf;
   if (type === SYS_TASKGATE || type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL) {
-    return long ? gp(selError(sel)) : unsupported(ctx, 'far JMP to a task');
+    return long ? gp(selError(sel)) : farTask(ctx, sel, type, cpl, TASK_JMP);
   }
   if (type !== SYS_CALLGATE32 && (long || type !== SYS_CALLGATE16)) return gp(selError(sel));
   f = readGate(ctx, sel, cpl, long);
@@ -215,7 +229,9 @@ export function callFar(
   }
   const type = attr & 0xf;
   if (type === SYS_TASKGATE || type === SYS_TSS16_AVAIL || type === SYS_TSS32_AVAIL) {
-    return long ? gp(selError(sel)) : unsupported(ctx, 'far CALL to a task');
+    if (long) return gp(selError(sel));
+    v.set64(OFF_RIP, retLo, retHi);
+    return farTask(ctx, sel, type, cpl, TASK_CALL);
   }
   if (type !== SYS_CALLGATE32 && (long || type !== SYS_CALLGATE16)) return gp(selError(sel));
   f = readGate(ctx, sel, cpl, long);

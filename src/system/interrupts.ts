@@ -2,8 +2,8 @@
  * Interrupt and exception delivery through the guest's IDT (SDM Vol. 3 ch. 6, Vol. 2 "INT n"):
  * real mode (IVT of 4-byte vectors), protected mode (16- and 32-bit interrupt and trap gates,
  * privilege change with a stack switch from the TSS, VM86 interrupted), and IA-32e mode (16-byte
- * gates, IST, 16-byte stack alignment, SS null on a privilege change). Task gates stop the run as
- * unsupported.
+ * gates, IST, 16-byte stack alignment, SS null on a privilege change). Task gates switch tasks
+ * (task.ts; 32-bit TSSs).
  *
  * Contract with the interpreter: before calling `deliver`, OFF_RIP holds the return address (the
  * faulting instruction for a fault, the next one for a trap, INT n or an external interrupt),
@@ -33,6 +33,7 @@ import { canonical } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, DELIVER_UNSUPPORTED, type SystemContext } from './context.js';
 import { StackFrame } from './frame.js';
 import { updateMode } from './mode.js';
+import { TASK_INT, TASK_UNSUPPORTED, taskSwitch } from './task.js';
 import {
   SYS_INTGATE16, SYS_INTGATE32, SYS_TASKGATE, SYS_TRAPGATE16, SYS_TRAPGATE32, TYPE_CODE, TYPE_EC, TYPE_RW,
   attrDpl, desc, descAttr, descBase, descLimit, markAccessed, readDescriptor, segAttr, segBaseHi, segBaseLo,
@@ -248,8 +249,8 @@ function deliverProtected(ctx: SystemContext, vector: number, errorCode: number,
   if (kind === EV_SOFTWARE && ((ghi >>> 13) & 3) < cpl) return gp(vector * 8 + 2);
   if ((ghi & 0x8000) === 0) return faultWithCode(VEC_NP, idtCode);
   if (gtype === SYS_TASKGATE) {
-    ctx.stopReason = `task gate at IDT vector ${vector} (task switching is not supported)`;
-    return UNSUPPORTED;
+    const t = taskSwitch(ctx, glo >>> 16, TASK_INT, errorCode, ext);
+    return t === TASK_UNSUPPORTED ? UNSUPPORTED : t;
   }
   const gate32 = (gtype & 8) !== 0;
   const size = gate32 ? 4 : 2;

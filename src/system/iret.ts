@@ -3,14 +3,15 @@
  * IOPL 3, protected mode to the same or an outer privilege level and back to VM86, and IA-32e
  * mode. In 64-bit mode IRET of any operand size pops SS:RSP (as hardware and QEMU do); in
  * compatibility and legacy protected mode only a return to an outer level pops SS:ESP.
- * A return with RFLAGS.NT set (a task return) stops the run as unsupported outside IA-32e mode,
- * and is #GP(0) inside it. Nothing is committed until every check has passed.
+ * A return with RFLAGS.NT set is a task return through the TSS back link (task.ts; OFF_RIP must
+ * hold the next instruction's address, saved in the outgoing TSS) outside IA-32e mode, and #GP(0)
+ * inside it. Nothing is committed until every check has passed.
  */
 import {
   ATTR_DB, ATTR_L, ATTR_P, ATTR_S, EFER_LMA, FLAG_AC, FLAG_AF, FLAG_CF, FLAG_DF, FLAG_FIXED1, FLAG_ID, FLAG_IF,
   FLAG_IOPL, FLAG_NT, FLAG_OF, FLAG_PF, FLAG_RF, FLAG_SF, FLAG_TF, FLAG_VIF, FLAG_VIP, FLAG_VM, FLAG_ZF,
   MODE_LONG64, MODE_REAL, MODE_VM86, OFF_CPL, OFF_EFER, OFF_MODE, OFF_RIP, REG_RSP, SEG_CS, SEG_DS, SEG_ES,
-  SEG_FS, SEG_GS, SEG_SS, gprOffset, segOffset, SEG_BASE,
+  SEG_FS, SEG_GS, SEG_SS, SEG_TR, gprOffset, segOffset, SEG_BASE,
 } from '../cpu/state.js';
 import { FAULT_GP0, VEC_GP, VEC_NP, VEC_SS, faultWithCode } from '../cpu/fault.js';
 import { getFlags, setFlags } from '../cpu/flags.js';
@@ -20,8 +21,9 @@ import { frameOf } from './interrupts.js';
 import { updateMode } from './mode.js';
 import {
   TYPE_CODE, TYPE_EC, TYPE_RW, attrDpl, desc, descAttr, descBase, descLimit, markAccessed, readDescriptor,
-  segLimit, selError, setSegment,
+  segBaseLo, segLimit, selError, setSegment, takeMmuFault,
 } from './segments.js';
+import { TASK_IRET, TASK_UNSUPPORTED, taskSwitch } from './task.js';
 
 const gp = (code: number): number => faultWithCode(VEC_GP, code);
 
@@ -70,8 +72,12 @@ export function iret(ctx: SystemContext, size: number): number {
   const long = (u32[OFF_EFER >>> 2] & EFER_LMA) !== 0;
   if ((old & FLAG_NT) !== 0) {
     if (long) return FAULT_GP0;
-    ctx.stopReason = 'IRET with NT set (task return; task switching is not supported)';
-    return FAR_UNSUPPORTED;
+    // Task return: back to the task named by the back link (offset 0 of the current TSS).
+    const link = ctx.mmu.read16(segBaseLo(v, SEG_TR), false);
+    const f = takeMmuFault(ctx);
+    if (f !== 0) return f;
+    const t = taskSwitch(ctx, link, TASK_IRET, -1, 0);
+    return t === TASK_UNSUPPORTED ? FAR_UNSUPPORTED : t;
   }
   fr.useCurrent(cpl === 3, 0);
   const ipLo = fr.pop(size);

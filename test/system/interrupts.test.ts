@@ -8,7 +8,7 @@ import {
   OFF_RFLAGS, OFF_RIP, SEG_CS, SEG_SS, SEG_TR,
 } from '../../src/cpu/state.js';
 import { VEC_GP, VEC_PF } from '../../src/cpu/fault.js';
-import { DELIVER_OK, DELIVER_TRIPLE_FAULT, DELIVER_UNSUPPORTED } from '../../src/system/context.js';
+import { DELIVER_OK, DELIVER_TRIPLE_FAULT } from '../../src/system/context.js';
 import { EV_EXCEPTION, EV_EXTERNAL, EV_SOFTWARE, deliver } from '../../src/system/interrupts.js';
 import {
   IDT, TSS, gate32, long64, makeCtx, prot32, put, rd32, rsp, seg, setIdt, setRsp, setSeg,
@@ -136,14 +136,6 @@ describe('protected mode', () => {
     setIdt(ctx, 0);
     expect(deliver(ctx, 3, -1, EV_SOFTWARE)).toBe(DELIVER_TRIPLE_FAULT);
     expect(ctx.stopReason).toMatch(/triple fault/);
-  });
-
-  it('a task gate is a clean unsupported stop', () => {
-    const ctx = makeCtx();
-    prot32(ctx);
-    setIdt(ctx, 0xff);
-    put(ctx, IDT + 8 * 8, [0x00280000, 0x8500]);
-    expect(deliver(ctx, 8, 0, EV_EXCEPTION)).toBe(DELIVER_UNSUPPORTED);
   });
 
   it('#PF copies the fault address into CR2', () => {

@@ -22,6 +22,7 @@ U_DATA      equ 0x20
 TSS_SEL     equ 0x28
 GATE_SEL    equ 0x30
 NP_DATA     equ 0x38
+DF_TSS_SEL  equ 0x40                ; the double-fault task
 
 start:
     lgdt [gdt_ptr]
@@ -45,9 +46,25 @@ start:
     mov [gdt + TSS_SEL + 7], ah
     mov dword [tss + 4], kstack_top
     mov dword [tss + 8], K_DATA
+    mov dword [tss + 0x1c], pgdir   ; CR3 is loaded, not saved, by a task switch back to us
     mov word [tss + 0x66], 0x68
     mov ax, TSS_SEL
     ltr ax
+    ; The double-fault task: its own TSS, stack and entry point; IDT[8] is a task gate to it.
+    mov eax, df_tss
+    mov [gdt + DF_TSS_SEL + 2], ax
+    shr eax, 16
+    mov [gdt + DF_TSS_SEL + 4], al
+    mov [gdt + DF_TSS_SEL + 7], ah
+    mov dword [df_tss + 0x1c], pgdir
+    mov dword [df_tss + 0x20], df_task
+    mov dword [df_tss + 0x24], 0x2
+    mov dword [df_tss + 0x38], dfstack_top
+    mov dword [df_tss + 0x48], K_DATA
+    mov dword [df_tss + 0x4c], K_CODE
+    mov dword [df_tss + 0x50], K_DATA
+    mov dword [df_tss + 0x54], K_DATA
+    mov word [df_tss + 0x66], 0x68
     ; Call gate: ring 3 may call gate_target at ring 0 with one dword parameter.
     mov eax, gate_target
     mov [gdt + GATE_SEL], ax
@@ -71,6 +88,8 @@ start:
     mov eax, int80
     mov edx, 0xEF00
     call set_gate
+    mov dword [idt + 8 * 8], DF_TSS_SEL << 16
+    mov dword [idt + 8 * 8 + 4], 0x8500     ; task gate
     lidt [idt_ptr]
 
     ; Paging: 4 MiB pages, 0..4 MiB user, 4..8 MiB supervisor only; WP on.
@@ -124,6 +143,19 @@ start:
     mov ds, ax
     mov es, ax
     int 0x80
+    ; A real double fault: #GP whose gate is not present -> #NP -> #DF through the task gate.
+    mov dword [resume], .k6
+    and byte [idt + 13 * 8 + 5], 0x7F
+    mov ax, 0x1234
+    mov ds, ax
+.k6:
+    mov ax, K_DATA
+    mov ds, ax
+    str ax
+    mov esi, msg_task
+    call puts
+    call hex16
+    call newline
 
     ; ---- to ring 3 -----------------------------------------------------------------------------
     push U_DATA | 3
@@ -240,6 +272,31 @@ sysenter_entry:
     mov al, 0x10
     out EXIT_PORT, al
     hlt
+
+; The double-fault task: prints its error code, the back link, EFLAGS (NT set) and TR, repairs
+; the #GP gate, points the interrupted task at its recovery label and returns to it with IRET.
+df_task:
+    mov esi, msg_df
+    call puts
+    pop eax                         ; the error code, pushed on this task's stack
+    call hex32
+    call space
+    movzx eax, word [df_tss]        ; back link
+    call hex16
+    call space
+    pushfd
+    pop eax
+    call hex32
+    call space
+    str ax
+    call hex16
+    call newline
+    or byte [idt + 13 * 8 + 5], 0x80
+    mov eax, [resume]
+    mov [tss + 0x20], eax
+    mov dword [resume], 0
+    iret
+    jmp df_task
 
 int80:
     cmp eax, 1
@@ -444,6 +501,8 @@ msg_gate:       db "gate ", 0
 msg_back:       db "back in ring 3", 13, 10, 0
 msg_sysenter:   db "sysenter ", 0
 msg_done:       db "done", 13, 10, 0
+msg_df:         db "double fault task ", 0
+msg_task:       db "back in task ", 0
 msg_unexpected: db "unexpected trap", 13, 10, 0
 
 align 4
@@ -464,6 +523,7 @@ gdt:
     dq 0x0000890000000067           ; 0x28 32-bit TSS (base filled in)
     dq 0x0000EC0100080000           ; 0x30 call gate: DPL 3, 1 parameter, selector 0x08 (offset filled in)
     dq 0x00CF12000000FFFF           ; 0x38 data, not present
+    dq 0x0000890000000067           ; 0x40 the double-fault task's TSS (base filled in)
 gdt_end:
 gdt_ptr:
     dw gdt_end - gdt - 1
@@ -480,6 +540,7 @@ pgdir:  resb 4096
 idt:    resb 0x81 * 8
 alignb 16
 tss:    resb 0x68
+df_tss: resb 0x68
 resume: resd 1
 user_ro: resd 1
 alignb 16
@@ -489,4 +550,6 @@ kstack_top:
 kstack2_top:
         resb 4096
 ustack_top:
+        resb 4096
+dfstack_top:
 bss_end:
