@@ -45,9 +45,9 @@ describe('bare-metal test kernels', () => {
     }
   });
 
-  it.each(KERNELS)('%s on ringvm matches the expected output (SDM)', (k) => {
+  it.concurrent.each(KERNELS)('%s on ringvm matches the expected output (SDM)', async (k) => {
     const want = expected(k).split('\n');
-    const r = runRingvm(k);
+    const r = await runRingvm(k);
     const got = r.text.split('\n');
     const failing = KNOWN_FAILING.filter((f) => f.kernel === k);
     expect(got.length, `ringvm output:\n${r.text}\nstderr: ${r.stderr}`).toBe(want.length);
@@ -57,7 +57,7 @@ describe('bare-metal test kernels', () => {
       else expect(got[i], `${k} line ${i + 1}; stderr: ${r.stderr}`).toBe(want[i]);
     }
     for (const f of failing) expect(want.some((l) => l.startsWith(f.prefix)), f.prefix).toBe(true);
-  });
+  }, 60_000);
 
   it.skipIf(!qemu).each(KERNELS)('%s on QEMU prints the expected output, modulo the documented departures', (k) => {
     const q = runQemu(k);
