@@ -1,0 +1,114 @@
+/**
+ * What the benchmark suite runs: the workloads (guest images that print a checksum for iters=N)
+ * and the configurations that run them -- ringvm's engines, the peer emulators when installed
+ * (QEMU TCG, v86 with and without its JIT) and the host CPU running the same C as a Linux program.
+ * Each configuration says whether it can run here (and why not), the command line for a workload
+ * and N, and the iteration counts for a full and a --quick run: chosen so a full run takes a few
+ * seconds at that configuration's expected speed, so start-up is a small part of it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Workload {
+  id: string;
+  image: string; // relative to the repository root
+  arch: 64 | 32;
+  describe: string;
+}
+
+export const WORKLOADS: Workload[] = [
+  { id: 'cpu64', image: 'guest-images/bench64.bin', arch: 64, describe: 'CPU-bound C (gcc -O2), ring 3, 64-bit' },
+  { id: 'cpu32', image: 'guest-images/bench32.bin', arch: 32, describe: 'CPU-bound C (gcc -O2), ring 3, 32-bit' },
+];
+
+export type Kind = 'ringvm' | 'qemu' | 'v86' | 'native';
+
+export interface Config {
+  id: string;
+  kind: Kind;
+  describe: string;
+  arches: (64 | 32)[];
+  iters: { full: number; quick: number };
+  /** null when it can run here, else why not. */
+  unavailable: () => string | null;
+  command: (w: Workload, n: number) => string[];
+}
+
+function hasTool(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function ringvmHelp(root: string): string {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--help'], { cwd: root, encoding: 'utf8' });
+  return (r.stdout ?? '') + (r.stderr ?? '');
+}
+
+/** The native build of the workload: the same source and code-generation flags as bench.mk. */
+export const NATIVE_FLAGS = ['-std=gnu11', '-O2', '-mgeneral-regs-only', '-fno-tree-loop-distribute-patterns', '-ffreestanding'];
+
+export function buildNative(root: string, outDir: string, arch: 64 | 32): string | null {
+  mkdirSync(outDir, { recursive: true });
+  const exe = join(outDir, `native${arch}`);
+  const src = ['guest-images/bench/workload.c', 'guest-images/bench/native.c'];
+  const r = spawnSync('cc', [...NATIVE_FLAGS, `-m${arch}`, '-o', exe, ...src], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 && existsSync(exe) ? exe : null;
+}
+
+export function makeConfigs(root: string, outDir: string): Config[] {
+  const help = ringvmHelp(root);
+  const hasEngine = help.includes('--engine');
+  const hasDbt = hasEngine && help.includes('--tc-index');
+  const ringvm = (extra: string[]) => (w: Workload, n: number) => [
+    process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'run', w.image, '--append', `iters=${n}`, '--stats', 'json', '-q', ...extra,
+  ];
+  const natives = new Map<number, string | null>();
+  const native = (arch: 64 | 32): string | null => {
+    if (!natives.has(arch)) natives.set(arch, buildNative(root, outDir, arch));
+    return natives.get(arch)!;
+  };
+  const v86Installed = existsSync(join(root, 'node_modules/v86/build/libv86.mjs'));
+  const seabios = existsSync('/usr/share/seabios/bios.bin');
+  const v86Missing = () =>
+    !v86Installed ? 'v86 not installed (bench/install-peers.sh)' : !seabios ? 'no /usr/share/seabios/bios.bin (apt-get install seabios)' : null;
+  const qemuBin = (w: Workload) => (w.arch === 64 ? 'qemu-system-x86_64' : 'qemu-system-i386');
+  return [
+    {
+      id: 'ringvm-interp', kind: 'ringvm', describe: 'ringvm, interpreter', arches: [64, 32], iters: { full: 12, quick: 2 },
+      unavailable: () => null, command: ringvm(hasEngine ? ['--engine', 'interp'] : []),
+    },
+    {
+      id: 'ringvm-dbt-phys', kind: 'ringvm', describe: 'ringvm, translator, TC indexed by physical address', arches: [64, 32],
+      iters: { full: 120, quick: 10 }, unavailable: () => (hasDbt ? null : 'ringvm run has no --engine dbt / --tc-index yet'),
+      command: ringvm(['--engine', 'dbt', '--tc-index', 'phys']),
+    },
+    {
+      id: 'ringvm-dbt-virt', kind: 'ringvm', describe: 'ringvm, translator, TC indexed by virtual address', arches: [64, 32],
+      iters: { full: 120, quick: 10 }, unavailable: () => (hasDbt ? null : 'ringvm run has no --engine dbt / --tc-index yet'),
+      command: ringvm(['--engine', 'dbt', '--tc-index', 'virt']),
+    },
+    {
+      id: 'qemu-tcg', kind: 'qemu', describe: 'QEMU TCG (qemu-system-x86_64 / -i386)', arches: [64, 32], iters: { full: 600, quick: 40 },
+      unavailable: () => (hasTool('qemu-system-x86_64') && hasTool('qemu-system-i386') ? null : 'QEMU not installed'),
+      command: (w, n) => [
+        qemuBin(w), '-accel', 'tcg', '-m', '128', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
+        '-net', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', w.image, '-append', `iters=${n}`,
+      ],
+    },
+    {
+      id: 'v86-jit', kind: 'v86', describe: 'v86 (npm), JIT to wasm, SeaBIOS + multiboot', arches: [32], iters: { full: 200, quick: 15 },
+      unavailable: v86Missing,
+      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/v86-run.ts', w.image, `iters=${n}`, 'jit'],
+    },
+    {
+      id: 'v86-interp', kind: 'v86', describe: 'v86 (npm), interpreter only (disable_jit)', arches: [32], iters: { full: 20, quick: 2 },
+      unavailable: v86Missing,
+      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/v86-run.ts', w.image, `iters=${n}`, 'nojit'],
+    },
+    {
+      id: 'native', kind: 'native', describe: 'host CPU, same C as a Linux program (cc, same flags)', arches: [64, 32],
+      iters: { full: 4000, quick: 200 }, unavailable: () => (native(64) ? null : 'cc could not build the native program'),
+      command: (w, n) => [native(w.arch) ?? 'false', `iters=${n}`],
+    },
+  ];
+}
