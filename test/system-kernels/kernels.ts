@@ -14,7 +14,7 @@ export const KERNELS_DIR = join(ROOT, 'guest-images/tests');
 export const EXPECTED_DIR = join(import.meta.dirname, 'expected');
 
 /** The kernels, in the order tests.mk builds them. */
-export const KERNELS = ['exc64', 'pf64', 'priv64', 'sys64', 'timer', 'triple', 'exc32', 'io32'];
+export const KERNELS = ['exc64', 'pf64', 'priv64', 'sys64', 'timer', 'triple', 'exc32', 'io32', 'pf32'];
 
 /**
  * The CPUID vendor QEMU reports for a kernel: ringvm's own, except where a kernel checks what
@@ -191,9 +191,15 @@ export const DEPARTURES: Departure[] = [
       fix: (l, all) => l.replace('no exception', `#0D err=0000 eip=${at(l)}${tailOf(all, 'div by zero: ')}`),
     }),
   ),
-  ...['kernel fetch, NX page, EFER.NXE=0 (bit 63 reserved): ', 'kernel read, reserved bit: ', 'user write, reserved bit: '].map(
-    (prefix): Departure => ({
-      kernel: 'pf64', prefix,
+  {
+    kernel: 'pf32', prefix: 'PAE: mov cr3 with a PDPTE that sets reserved bit 5, at ',
+    reason: 'with PAE paging, MOV to CR3 loads the four PDPTEs and raises #GP(0) if a present one sets a reserved bit (SDM Vol. 3 4.4.1); QEMU 7.2 reads PDPTEs only during walks',
+    fix: (l, all) => l.replace('no exception', `#0D err=0000 eip=${at(l)}${tailOf(all, 'kernel read, not present: ')}`),
+  },
+  ...[['pf64', 'kernel fetch, NX page, EFER.NXE=0 (bit 63 reserved): '], ['pf64', 'kernel read, reserved bit: '], ['pf64', 'user write, reserved bit: '],
+    ['pf32', 'read from a 4 MiB page with reserved bit 21: '], ['pf32', 'user write, same page: ']].map(
+    ([kernel, prefix]): Departure => ({
+      kernel: kernel!, prefix: prefix!,
       reason: 'a reserved-bit #PF sets P as well as RSVD in the error code (SDM Vol. 3 4.7: RSVD faults only occur on present entries); QEMU leaves P clear',
       fix: (l) => field(l, 'err', (v) => v | 1n),
     }),
