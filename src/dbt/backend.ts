@@ -1,7 +1,11 @@
 /**
- * The translator's back end: IR micro-ops (ir.ts) to one WebAssembly function per block, through
- * our encoder (wasm/encoder.ts). The function is `(budget: i32) -> i32` and works on the one shared
- * memory at the cpu/state.ts offsets:
+ * The translator's back end: IR micro-ops (ir.ts) to WebAssembly through our encoder
+ * (wasm/encoder.ts). One function holds a *region*: the translated blocks of one guest page
+ * (ARCHITECTURE.md §4), `(start: i32, pageOff: i32, budget: i32) -> i32`, entered at block `start`
+ * whose first byte is at `pageOff` in the page. A `loop` around a `br_table` over the blocks lets a
+ * block jump straight to another block of the region (a direct successor, a loop back edge)
+ * without leaving wasm, while `budget` instructions remain, the exit-request word is 0 and no
+ * store hit translated code. It works on the one shared memory at the cpu/state.ts offsets:
  *
  *   - guest registers live in i64 locals, loaded on first use and written back only at exits,
  *     before helper calls and on memory slow paths (anything that can fault or observe them);
@@ -10,12 +14,13 @@
  *     evaluates its condition from the locals, else asks the `cond` helper;
  *   - loads and stores probe the software TLB inline (docs/mmu.md: one tag compare and an add);
  *     the slow path calls the `ld`/`st` helpers, which run the interpreter's own access path;
- *   - a block whose last branch jumps back to its own start becomes a wasm `loop` that runs up to
- *     `budget` iterations while the exit-request word stays 0 (ITERS counts them for the engine).
+ *   - at every block entry the function stores, in scratch words, the block's RIP (ENTRY), its
+ *     index (CUR) and the instructions completed in earlier blocks of this call (DONE), so the
+ *     engine can count exactly and helpers know their instruction's address.
  *
- * Result: 0 when the block completed (RIP stored), else (i << 4) | code for instruction i of the
- * block: code 1 = the fault the helper recorded, 2 = stop after instruction i (it completed: a
- * store hit translated code, a helper's instruction jumped or changed the mode), 3 = #GP(0) at i.
+ * Result: 0 when block CUR completed (RIP stored), else (i << 4) | code for instruction i of block
+ * CUR: code 1 = the fault the helper recorded, 2 = stop after instruction i (it completed: a store
+ * hit translated code, a helper's instruction jumped or changed the mode), 3 = #GP(0) at i.
  */
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
 import { BASE_RIP, type Decoded } from '../cpu/decoded.js';
@@ -32,10 +37,13 @@ import {
 } from './ir.js';
 import { FuncBody, I32, I64, ModuleBuilder, OP, VOID } from './wasm/encoder.js';
 
-/** Scratch words in the TC-index region: a slow load's value (lo, hi) and the loop counter. */
+/** Scratch words at the start of the TC-index region: a slow load's value, and the region state. */
 export const SCRATCH_LO = TC_INDEX_BASE;
 export const SCRATCH_HI = TC_INDEX_BASE + 4;
-export const SCRATCH_ITERS = TC_INDEX_BASE + 8;
+export const SCRATCH_DONE = TC_INDEX_BASE + 8;
+export const SCRATCH_CUR = TC_INDEX_BASE + 12;
+/** u64: RIP of the block being run. */
+export const SCRATCH_ENTRY = TC_INDEX_BASE + 16;
 
 export const CODE_FAULT = 1;
 export const CODE_STOP = 2;
@@ -65,22 +73,33 @@ export interface BackendBlock {
   offs: number[];
   /** Global helper number of instruction 0 (instruction i is gidBase + i). */
   gidBase: number;
+  /** Offset of the block's first byte in its 4 KiB page. */
+  pageOff: number;
+}
+
+/** A region: blocks of one page, one mode; `link` false keeps every block exit a return. */
+export interface BackendRegion {
+  blocks: BackendBlock[];
   mode: number;
   user: boolean;
-  /** The block's last branch targets its own start: compile as a loop. */
-  loops: boolean;
+  link: boolean;
 }
 
 const MASK_LO = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const LOG2 = [0, 0, 1, 0, 2, 0, 0, 0, 3];
 
-/** Emits one block as an exported function `name` of module m. */
-export function emitBlock(m: ModuleBuilder, name: string, b: BackendBlock): void {
-  const { body: f } = m.func(name, [I32], [I32]);
-  new Emitter(f, b).run();
+/** Emits one region as an exported function `name` of module m. */
+export function emitRegion(m: ModuleBuilder, name: string, r: BackendRegion): void {
+  const { body: f } = m.func(name, [I32, I32, I32], [I32]);
+  new Emitter(f, r).run();
 }
 
+const P_START = 0;
+const P_PAGEOFF = 1;
+const P_BUDGET = 2;
+
 class Emitter {
+  private readonly base: number;
   private readonly entry: number;
   private readonly t: number[];
   private readonly reg: number[] = [];
@@ -94,15 +113,26 @@ class Emitter {
   private readonly stop: number;
   private readonly e: number;
   private readonly lo: number;
-  private readonly iters: number;
+  private readonly cur: number;
+  private readonly done: number;
   /** Tag of the lazy-flags operation held in the lf locals; -1 = the memory copy is current. */
   private pendTag = -1;
   private lfDirty = false;
   private curInsn = 0;
   private stopPending = false;
-  private usedRegs = new Uint8Array(16);
+  /** Registers the region reads or writes (held in locals across its blocks) and writes. */
+  private readonly usedRegs = new Uint8Array(16);
+  private readonly putRegs = new Uint8Array(16);
+  /** Block index by page offset, for links inside the region (-1: not in the region). */
+  private readonly blockAt = new Int16Array(4096).fill(-1);
+  /** The block being emitted and how many structured-control levels enclose its code. */
+  private bi = 0;
+  private nest = 0;
+  private readonly blocks: BackendBlock[];
 
-  constructor(private readonly f: FuncBody, private readonly b: BackendBlock) {
+  constructor(private readonly f: FuncBody, private readonly rg: BackendRegion) {
+    this.blocks = rg.blocks;
+    this.base = f.local(I64);
     this.entry = f.local(I64);
     this.t = [f.local(I64), f.local(I64), f.local(I64), f.local(I64)];
     for (let i = 0; i < 16; i++) this.reg.push(f.local(I64));
@@ -114,33 +144,61 @@ class Emitter {
     this.stop = f.local(I32);
     this.e = f.local(I32);
     this.lo = f.local(I32);
-    this.iters = f.local(I32);
+    this.cur = f.local(I32);
+    this.done = f.local(I32);
   }
 
   run(): void {
     const f = this.f;
-    f.i32(0).mem(OP.i64Load, 3, OFF_RIP).set(this.entry);
-    if (this.b.loops) {
-      // Registers the block touches live in locals across iterations: load them once.
-      for (const op of this.b.ir.ops) {
+    const blocks = this.blocks;
+    const k = blocks.length;
+    blocks.forEach((b, j) => {
+      if (this.rg.link) this.blockAt[b.pageOff] = j;
+      for (const op of b.ir.ops) {
         if (op[0] === IR_GET) this.usedRegs[op[2]] = 1;
-        if (op[0] === IR_PUT) this.usedRegs[op[1]] = 1;
+        if (op[0] === IR_PUT) this.usedRegs[op[1]] = this.putRegs[op[1]] = 1;
         if (op[0] === IR_EA) {
           if (op[2] >= 0 && op[2] < 16) this.usedRegs[op[2]] = 1;
           if (op[3] >= 0) this.usedRegs[op[3]] = 1;
         }
       }
-      for (let r = 0; r < 16; r++) {
-        if (this.usedRegs[r] !== 0) {
-          this.load(r);
-          if (this.b.ir.ops.some((op) => op[0] === IR_PUT && op[1] === r)) this.dirty[r] = 1;
-        }
-      }
-      f.begin(OP.loop, VOID);
+    });
+    // base = RIP of the page's first byte (the entry block's RIP less its page offset)
+    f.i32(0).mem(OP.i64Load, 3, OFF_RIP).get(P_PAGEOFF).op(OP.i64ExtendI32U).op(OP.i64Sub).set(this.base);
+    f.get(P_START).set(this.cur);
+    // Registers the region touches live in locals across its blocks: load them once.
+    for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0) this.load(r);
+    f.begin(OP.loop, VOID);
+    for (let j = k - 1; j >= 0; j--) f.begin(OP.block, VOID);
+    f.get(this.cur);
+    f.code.u8(OP.brTable).uleb(k);
+    for (let j = 0; j < k; j++) f.code.uleb(j);
+    f.code.uleb(k - 1);
+    for (let j = 0; j < k; j++) {
+      f.end(); // leaves block j: its code follows
+      this.bi = j;
+      this.nest = k - 1 - j; // enclosing `block`s of the later blocks
+      this.headState();
+      const b = blocks[j];
+      f.get(this.base).i64(b.pageOff, 0).op(OP.i64Add);
+      this.wrapRip();
+      f.set(this.entry);
+      f.i32(0).get(this.entry).mem(OP.i64Store, 3, SCRATCH_ENTRY);
+      f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
+      f.i32(0).i32(j).mem(OP.i32Store, 2, SCRATCH_CUR);
+      for (const op of b.ir.ops) this.op(op);
     }
-    for (const op of this.b.ir.ops) this.op(op);
-    if (this.b.loops) f.end();
+    f.end(); // loop
     f.op(OP.unreachable);
+  }
+
+  /** The static state every block starts from: used registers in locals, flags in memory. */
+  private headState(): void {
+    this.loaded.set(this.usedRegs);
+    this.dirty.set(this.putRegs);
+    this.pendTag = -1;
+    this.lfDirty = false;
+    this.stopPending = false;
   }
 
   // ---- registers and flags ------------------------------------------------------------------
@@ -190,7 +248,7 @@ class Emitter {
   }
 
   private wrapRip(): void {
-    const mode = this.b.mode;
+    const mode = this.rg.mode;
     if (mode === MODE_LONG64) return;
     this.f.i64(mode === 2 ? -1 : 0xffff, 0).op(OP.i64And);
   }
@@ -285,7 +343,7 @@ class Emitter {
         break;
       case IR_HELPER:
         this.sync(true);
-        f.i32(this.b.gidBase + a).call(H_EXEC).tee(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
+        f.i32(this.blocks[this.bi].gidBase + a).call(H_EXEC).tee(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
         this.forgetAll();
         break;
       case IR_RIPREL:
@@ -300,29 +358,23 @@ class Emitter {
         f.end();
         break;
       case IR_EXITREL:
-        if (this.b.loops && a === 0) {
-          this.backEdge(-1);
-          break;
-        }
-        this.sync(true);
-        this.storeRipRel(a);
-        this.ret(0);
+        this.goTo(this.blocks[this.bi].pageOff + a);
         break;
-      case IR_EXITCC:
+      case IR_EXITCC: {
         this.cond(a);
-        if (this.b.loops && b === 0) {
-          this.backEdge(c);
-          break;
-        }
         f.set(this.r);
-        this.sync(true);
-        f.i32(0).get(this.entry).i64(b, b < 0 ? -1 : 0).op(OP.i64Add);
-        this.wrapRip();
-        f.get(this.entry).i64(c, c < 0 ? -1 : 0).op(OP.i64Add);
-        this.wrapRip();
-        f.get(this.r).op(OP.select).mem(OP.i64Store, 3, OFF_RIP);
-        this.ret(0);
+        // flags to memory on both paths (a block starts with them there), registers stay
+        this.flushFlags();
+        const off = this.blocks[this.bi].pageOff;
+        f.get(this.r).begin(OP.if, VOID);
+        this.nest++;
+        this.goTo(off + b);
+        f.op(OP.else);
+        this.goTo(off + c);
+        this.nest--;
+        f.end();
         break;
+      }
       case IR_EXITT:
         this.sync(true);
         f.i32(0).get(t[a]).mem(OP.i64Store, 3, OFF_RIP);
@@ -336,41 +388,51 @@ class Emitter {
     }
   }
 
-  /**
-   * The loop's back edge. With a condition on the stack (fallRel >= 0) the loop continues only when
-   * it holds; it continues while iterations remain in the budget, the exit-request word is 0 and no
-   * store hit translated code. Otherwise the block exits: RIP = entry (taken) or entry + fallRel.
-   */
-  private backEdge(fallRel: number): void {
-    const f = this.f;
-    const cond = fallRel >= 0;
-    if (cond) f.set(this.r);
-    // Bring the state to what the loop head expects: flags in memory, every used register loaded
-    // (registers stay in locals across iterations; they are written back on the exit path only).
-    const snapLoaded = Uint8Array.from(this.loaded);
-    const snapDirty = Uint8Array.from(this.dirty);
+  private flushFlags(): void {
+    const snap = Uint8Array.from(this.dirty);
     this.dirty.fill(0);
     this.sync(true);
-    this.dirty.set(snapDirty);
-    for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && snapLoaded[r] === 0) this.load(r);
-    if (cond) f.get(this.r);
-    else f.i32(1);
-    f.get(this.iters).i32(1).op(OP.i32Add).get(0).op(OP.i32LtU).op(OP.i32And);
-    f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).op(OP.i32Eqz).op(OP.i32And);
-    f.get(this.stop).op(OP.i32Eqz).op(OP.i32And);
-    f.begin(OP.if, VOID);
-    f.i32(0).get(this.iters).i32(1).op(OP.i32Add).tee(this.iters).mem(OP.i32Store, 2, SCRATCH_ITERS);
-    f.br(OP.br, 1);
-    f.end();
-    this.sync(true);
-    f.i32(0).get(this.entry);
-    if (cond) {
-      f.get(this.entry).i64(fallRel, 0).op(OP.i64Add);
-      this.wrapRip();
-      f.get(this.r).op(OP.select);
+    this.dirty.set(snap);
+    this.pendTag = -1;
+  }
+
+  /**
+   * Leaves the current block for page offset `target` (relative to the page's base RIP). A target
+   * that starts a block of the region is entered directly while the budget allows (flags go to
+   * memory, used registers are reloaded where a helper dropped them); otherwise, or when the budget,
+   * an exit request or a code-page store says stop, RIP is stored and the function returns.
+   * Emits code that ends in a branch or a return (the static state is left unchanged).
+   */
+  private goTo(target: number): void {
+    const f = this.f;
+    const savedLoaded = Uint8Array.from(this.loaded);
+    const savedDirty = Uint8Array.from(this.dirty);
+    const savedTag = this.pendTag;
+    const savedLf = this.lfDirty;
+    const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
+    if (k >= 0) {
+      this.flushFlags();
+      for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
+      const n = this.blocks[this.bi].insns.length;
+      const nk = this.blocks[k].insns.length;
+      f.get(this.done).i32(n + nk).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU);
+      f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).op(OP.i32Eqz).op(OP.i32And);
+      f.get(this.stop).op(OP.i32Eqz).op(OP.i32And);
+      f.begin(OP.if, VOID);
+      f.get(this.done).i32(n).op(OP.i32Add).set(this.done);
+      f.i32(k).set(this.cur);
+      f.br(OP.br, this.nest + 1);
+      f.end();
     }
+    this.sync(false);
+    f.i32(0).get(this.base).i64(target, target < 0 ? -1 : 0).op(OP.i64Add);
+    this.wrapRip();
     f.mem(OP.i64Store, 3, OFF_RIP);
     this.ret(0);
+    this.loaded.set(savedLoaded);
+    this.dirty.set(savedDirty);
+    this.pendTag = savedTag;
+    this.lfDirty = savedLf;
   }
 
   // ---- conditions -----------------------------------------------------------------------------
@@ -445,10 +507,10 @@ class Emitter {
 
   private ea(dst: number, base: number, index: number, scale: number, i: number): void {
     const f = this.f;
-    const d = this.b.insns[i];
+    const d = this.blocks[this.bi].insns[i];
     f.i64(d.disp, d.disp < 0 ? -1 : 0);
     if (base === BASE_RIP) {
-      f.get(this.entry).i64(this.b.offs[i] + d.length, 0).op(OP.i64Add).op(OP.i64Add);
+      f.get(this.entry).i64(this.blocks[this.bi].offs[i] + d.length, 0).op(OP.i64Add).op(OP.i64Add);
     } else if (base >= 0) {
       this.load(base);
       f.get(this.reg[base]).op(OP.i64Add);
@@ -480,7 +542,7 @@ class Emitter {
     const e = this.e;
     f.get(addr).op(OP.i32WrapI64).tee(lo);
     f.i32(12).op(OP.i32ShrU).i32(TLB_MASK).op(OP.i32And).i32(5).op(OP.i32Shl);
-    f.i32(TLB_BASE + (this.b.user ? TLB_USER_WORDS * 4 : 0)).op(OP.i32Add).set(e);
+    f.i32(TLB_BASE + (this.rg.user ? TLB_USER_WORDS * 4 : 0)).op(OP.i32Add).set(e);
     this.canonical(addr);
     f.get(e).mem(OP.i32Load, 2, (write ? TE_WRITE : TE_READ) * 4);
     f.get(addr).i64(24, 0).op(OP.i64ShrS).op(OP.i32WrapI64).op(OP.i32Eq).op(OP.i32And);
@@ -488,7 +550,7 @@ class Emitter {
     const host = (): void => {
       f.get(e).mem(OP.i32Load, 2, TE_HOST * 4).get(lo).i32(0xfff).op(OP.i32And).op(OP.i32Add);
     };
-    const gi = this.b.gidBase + i;
+    const gi = this.blocks[this.bi].gidBase + i;
     if (!write) {
       f.begin(OP.if, I64);
       host();
@@ -520,10 +582,10 @@ class Emitter {
   }
 }
 
-/** A whole module of blocks, for the engine. */
-export function buildModule(memPages: number, blocks: { name: string; block: BackendBlock }[]): Uint8Array<ArrayBuffer> {
+/** A module of regions (exports r0, r1, ...), for the engine. */
+export function buildModule(memPages: number, regions: BackendRegion[]): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
   declareImports(m, memPages);
-  for (const { name, block } of blocks) emitBlock(m, name, block);
+  regions.forEach((r, i) => emitRegion(m, `r${i}`, r));
   return m.encode();
 }

@@ -10,7 +10,6 @@
  */
 import { CODE_BITMAP_BASE } from '../cpu/state.js';
 import type { Decoded } from '../cpu/decoded.js';
-import type { IrBlock } from './ir.js';
 
 export const INDEX_PHYS = 0;
 export const INDEX_VIRT = 1;
@@ -21,10 +20,11 @@ export class Block {
   valid = true;
   /** Times entered before translation (hotness). */
   hits = 0;
-  /** The compiled function, once translated. */
-  fn: ((budget: number) => number) | null = null;
-  /** Queued for compilation. */
-  queued = false;
+  /** The compiled region function holding this block, once translated, and the block's index in it. */
+  fn: ((start: number, pageOff: number, budget: number) => number) | null = null;
+  regionIdx = 0;
+  /** The blocks of that region, by index. */
+  region: Block[] = [];
   constructor(
     readonly key: number,
     readonly pa: number,
@@ -42,8 +42,8 @@ export class Block {
     /** CS base and limit it was decoded under (checked outside 64-bit mode). */
     readonly csBase: number,
     readonly csLimit: number,
-    readonly ir: IrBlock | null,
-    readonly loops: boolean,
+    /** MODE_* | CPL << 3 | SS.B << 5. */
+    readonly modeKey: number,
   ) {}
   get n(): number {
     return this.insns.length;

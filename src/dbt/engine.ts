@@ -21,7 +21,7 @@
  */
 import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
 import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
-import { DEC_OK, type Decoded } from '../cpu/decoded.js';
+import type { Decoded } from '../cpu/decoded.js';
 import {
   ATTR_DB, FLAG_IF, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT,
   OFF_INT_SHADOW, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
@@ -35,7 +35,10 @@ import { STOP_HALT } from '../interp/cpu.js';
 import { ACCESS_FETCH, canonical } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { deliverFault } from '../system/interrupts.js';
-import { CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_HI, SCRATCH_ITERS, SCRATCH_LO, buildModule } from './backend.js';
+import {
+  CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_HI, SCRATCH_LO, buildModule,
+  type BackendBlock,
+} from './backend.js';
 import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
 import { decodeBlock, lowerBlock } from './frontend.js';
 
@@ -92,7 +95,6 @@ class Dbt implements DbtEngine {
   private decOff: number[] = [];
   /** The running block and the RIP it was entered at. */
   private cur: Block | null = null;
-  private blockRip = 0;
   /** Set when a store invalidated the running block: it stops after the current instruction. */
   private stopFlag = false;
   private pendingFault = 0;
@@ -104,7 +106,7 @@ class Dbt implements DbtEngine {
   private st = {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
-    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, modules: 0, loopIterations: 0,
+    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, modules: 0, regionBlocks: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -184,7 +186,7 @@ class Dbt implements DbtEngine {
       const jc = (lin ^ (lin / 4096)) & JC_MASK;
       const jb = this.jcache[jc];
       this.st.lookups++;
-      if (jb !== undefined && jb.valid && jb.lin === lin && jb.key % 64 === modeKey && jb.pa === pa &&
+      if (jb !== undefined && jb.valid && jb.lin === lin && jb.modeKey === modeKey && jb.pa === pa &&
         (mode === MODE_LONG64 || (jb.rip === rip && jb.csBase === u32[IX_CS_BASE] && jb.csLimit === u32[IX_CS_LIMIT]))) {
         b = jb;
         this.st.hits++;
@@ -215,18 +217,20 @@ class Dbt implements DbtEngine {
       }
       // ---- run the block ----
       this.cur = b;
-      this.blockRip = rip;
       this.stopFlag = false;
       this.pendingStop = 0;
       cpu.rip = rip;
       let res: number;
-      let iters = 0;
+      let cb = b; // the block that was running when control came back
+      let done = 0; // instructions completed in earlier blocks of the same call
       if (b.fn !== null) {
-        u32[SCRATCH_ITERS >> 2] = 0;
-        res = b.fn(b.loops ? Math.min((stopAt - count) / b.n, 0x7fffffff) | 0 : 1);
-        if (b.loops) iters = u32[SCRATCH_ITERS >> 2];
+        const budget = stopAt - count;
+        res = b.fn(b.regionIdx, b.pa & 0xfff, budget > 0x7fffffff ? 0x7fffffff : budget);
+        done = u32[SCRATCH_DONE >> 2];
+        cb = b.region[u32[SCRATCH_CUR >> 2]];
       } else {
         res = 0;
+        this.setEntry(rip);
         for (let i = 0; i < b.n; i++) {
           res = this.exec(b.gidBase + i);
           if (res !== 0) break;
@@ -234,19 +238,12 @@ class Dbt implements DbtEngine {
         if (res === 0 && !b.endsBranch) cpu.storeRip(this.wrap(rip + b.bytes, mode));
       }
       this.cur = null;
-      if (res === 0) {
-        const n = (iters + 1) * b.n;
-        count += n;
-        if (b.fn !== null) this.st.insnsTranslated += n;
-        else this.st.insnsHelperBlocks += n;
-        this.st.loopIterations += iters;
-        continue;
-      }
-      const i = res >> 4;
-      const n = iters * b.n + i + 1;
+      const n = done + (res === 0 ? cb.n : (res >> 4) + 1);
       count += n;
       if (b.fn !== null) this.st.insnsTranslated += n;
       else this.st.insnsHelperBlocks += n;
+      if (res === 0) continue;
+      const i = res >> 4;
       const code = res & 15;
       if (code === CODE_STOP) {
         if (this.stopFlag) this.st.smcStops++;
@@ -257,7 +254,7 @@ class Dbt implements DbtEngine {
       const f = code === CODE_GP ? FAULT_GP0 : this.pendingFault;
       this.st.faultsInBlocks++;
       mmu.fault = 0;
-      cpu.storeRip(this.wrap(rip + b.offs[i], mode));
+      cpu.storeRip(this.wrap(this.entryRip(mode) + cb.offs[i], mode));
       views.setNum(OFF_INSN_COUNT, count);
       const r = deliverFault(ctx, f);
       cpu.refreshMode();
@@ -277,6 +274,17 @@ class Dbt implements DbtEngine {
     return r;
   }
 
+  /** RIP of the running block's first instruction (the region function keeps it in scratch). */
+  private entryRip(mode: number): number {
+    const u32 = this.ctx.views.u32;
+    const lo = u32[SCRATCH_ENTRY >> 2];
+    return mode === MODE_LONG64 ? (u32[(SCRATCH_ENTRY >> 2) + 1] | 0) * 4294967296 + lo : lo;
+  }
+
+  private setEntry(rip: number): void {
+    this.ctx.views.setNum(SCRATCH_ENTRY, rip);
+  }
+
   private wrap(rip: number, mode: number): number {
     return mode === MODE_LONG64 ? rip : mode === MODE_PROT32 ? rip >>> 0 : rip & 0xffff;
   }
@@ -289,7 +297,7 @@ class Dbt implements DbtEngine {
     const d = this.dec[gi];
     const i = this.decIdx[gi];
     const mode = cpu.mode;
-    const rip = this.wrap(this.blockRip + this.decOff[gi], mode);
+    const rip = this.wrap(this.entryRip(mode) + this.decOff[gi], mode);
     const next = this.wrap(rip + d.length, mode);
     cpu.rip = rip;
     cpu.nextRip = next;
@@ -355,35 +363,43 @@ class Dbt implements DbtEngine {
       this.decIdx.push(i);
       this.decOff.push(code.offs[i]);
     }
-    const n = code.insns.length;
-    const last = n > 0 ? code.insns[n - 1] : null;
-    const loops = mode === MODE_LONG64 && last !== null && last.status === DEC_OK &&
-      code.endsBranch && this.inline && n > 0 && this.selfTarget(code.offs[n - 1], last);
+    const modeKey = ((key % 64) + 64) % 64;
     const b = new Block(key, pa, lin, rip, mode, user, code.insns, code.offs, code.bytes, code.endsBranch, gidBase,
-      u32[IX_CS_BASE], u32[IX_CS_LIMIT], null, loops);
+      u32[IX_CS_BASE], u32[IX_CS_LIMIT], modeKey);
     this.st.blocksDecoded++;
-    if (n > 0 && this.cache.add(b)) this.ctx.mmu.invalidatePhysPage(Math.floor(pa / 4096));
+    if (code.insns.length > 0 && this.cache.add(b)) this.ctx.mmu.invalidatePhysPage(Math.floor(pa / 4096));
     return b;
   }
 
-  /** The block's last instruction is a Jcc/JMP back to the block's first byte. */
-  private selfTarget(off: number, d: Decoded): boolean {
-    const name = tableRows[d.row].name;
-    if (name !== 'jccJb' && name !== 'jccJz' && name !== 'jmpJb' && name !== 'jmpJz') return false;
-    return off + d.length + d.imm === 0;
-  }
-
+  /**
+   * Translates b together with the other blocks already found in its page (same mode key): one
+   * region function in which they branch to each other directly. Links need 64-bit mode and
+   * physical indexing (page offsets of linear and physical addresses then agree, no CS limit).
+   */
   private compile(b: Block): void {
     const t0 = performance.now();
-    const ir = lowerBlock({ insns: b.insns, offs: b.offs, bytes: b.bytes, endsBranch: b.endsBranch }, b.mode, this.inline);
-    const bytes = buildModule(this.memPages, [{
-      name: 'b',
-      block: { ir, insns: b.insns, offs: b.offs, gidBase: b.gidBase, mode: b.mode, user: b.user, loops: b.loops },
-    }]);
+    const link = b.mode === MODE_LONG64 && this.index === INDEX_PHYS && this.inline;
+    let members: Block[] = [b];
+    if (link) {
+      const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
+      members = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x);
+      if (!members.includes(b)) members.push(b);
+    }
+    const blocks: BackendBlock[] = members.map((x) => ({
+      ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline),
+      insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
+    }));
+    const bytes = buildModule(this.memPages, [{ blocks, mode: b.mode, user: b.user, link }]);
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
-    b.fn = inst.exports.b as (budget: number) => number;
+    const fn = inst.exports.r0 as (start: number, pageOff: number, budget: number) => number;
+    members.forEach((x, j) => {
+      if (x.fn === null) this.st.blocksTranslated++;
+      x.fn = fn;
+      x.regionIdx = j;
+      x.region = members;
+    });
     this.st.modules++;
-    this.st.blocksTranslated++;
+    this.st.regionBlocks += members.length;
     this.st.translateMs += performance.now() - t0;
   }
 
