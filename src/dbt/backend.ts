@@ -97,6 +97,8 @@ export function emitRegion(m: ModuleBuilder, name: string, r: BackendRegion): vo
 const P_START = 0;
 const P_PAGEOFF = 1;
 const P_BUDGET = 2;
+/** Largest region whose RET targets are compared against every block entry. */
+const MAX_DYN_LINKS = 24;
 
 class Emitter {
   private readonly base: number;
@@ -376,9 +378,7 @@ class Emitter {
         break;
       }
       case IR_EXITT:
-        this.sync(true);
-        f.i32(0).get(t[a]).mem(OP.i64Store, 3, OFF_RIP);
-        this.ret(0);
+        this.goToDynamic(t[a]);
         break;
       case IR_EXITHELPER:
         this.ret(0);
@@ -428,6 +428,43 @@ class Emitter {
     f.i32(0).get(this.base).i64(target, target < 0 ? -1 : 0).op(OP.i64Add);
     this.wrapRip();
     f.mem(OP.i64Store, 3, OFF_RIP);
+    this.ret(0);
+    this.loaded.set(savedLoaded);
+    this.dirty.set(savedDirty);
+    this.pendTag = savedTag;
+    this.lfDirty = savedLf;
+  }
+
+  /**
+   * Leaves for the RIP in local `t` (RET): when it is the start of a block of the region (compared
+   * against each entry, at most MAX_DYN_LINKS of them), go there directly as goTo does.
+   */
+  private goToDynamic(t: number): void {
+    const f = this.f;
+    const savedLoaded = Uint8Array.from(this.loaded);
+    const savedDirty = Uint8Array.from(this.dirty);
+    const savedTag = this.pendTag;
+    const savedLf = this.lfDirty;
+    if (this.rg.link && this.blocks.length <= MAX_DYN_LINKS) {
+      this.flushFlags();
+      for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
+      const n = this.blocks[this.bi].insns.length;
+      f.get(this.done).i32(n).op(OP.i32Add).set(this.lo); // lo = done after this block
+      // e = 1 when the loop may go on at all
+      f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).get(this.stop).op(OP.i32Or).op(OP.i32Eqz).set(this.e);
+      this.blocks.forEach((b, k) => {
+        f.get(t).get(this.base).op(OP.i64Sub).i64(b.pageOff, 0).op(OP.i64Eq);
+        f.get(this.lo).i32(b.insns.length).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).op(OP.i32And);
+        f.get(this.e).op(OP.i32And);
+        f.begin(OP.if, VOID);
+        f.get(this.lo).set(this.done);
+        f.i32(k).set(this.cur);
+        f.br(OP.br, this.nest + 1);
+        f.end();
+      });
+    }
+    this.sync(false);
+    f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
     this.ret(0);
     this.loaded.set(savedLoaded);
     this.dirty.set(savedDirty);
