@@ -35,6 +35,11 @@ export const DATA = 0x40000;
 export const RO_PAGE = 0x50000;
 export const ABSENT = 0x60000;
 export const USER_STACK = 0x80000;
+/** Page tables of a second address space, and the physical page it shows at virtual CODE. */
+export const ALT_CR3 = 0x14000;
+export const ALT_CODE = 0x30000;
+/** Counter the external-interrupt stubs increment (last qword of the data pages). */
+export const IRQ_COUNTER = DATA + 0x3ff8;
 const KSTACK_TOP = 0x7000;
 
 export const hasNasm = spawnSync('sh', ['-c', 'command -v nasm'], { stdio: 'ignore' }).status === 0;
@@ -97,26 +102,36 @@ export class ParityMachine {
     gdt.forEach(([lo, hi], i) => w64(0x1000 + i * 8, lo, hi));
     v.set64(OFF_GDTR_BASE, 0x1000, 0);
     v.u32[OFF_GDTR_LIMIT >> 2] = gdt.length * 8 - 1;
-    // IDT: 32 interrupt gates to the stubs
-    for (let vec = 0; vec < 32; vec++) {
+    // IDT: 48 interrupt gates to the stubs. Exceptions (0..31): mov al, vector; hlt. External
+    // interrupts (32..47): inc qword [IRQ_COUNTER]; iretq.
+    for (let vec = 0; vec < 48; vec++) {
       const off = 0x4000 + vec * 16;
       w64(0x2000 + vec * 16, ((0x08 << 16) | (off & 0xffff)) >>> 0, (off & 0xffff0000) | 0x8e00);
       w64(0x2000 + vec * 16 + 8, 0, 0);
-      p.writeBytes(off, Uint8Array.of(0xb0, vec, 0xf4)); // mov al, vec; hlt
+      if (vec < 32) p.writeBytes(off, Uint8Array.of(0xb0, vec, 0xf4));
+      else {
+        const a = IRQ_COUNTER;
+        p.writeBytes(off, Uint8Array.of(0x48, 0xff, 0x04, 0x25, a & 0xff, (a >> 8) & 0xff, (a >> 16) & 0xff, 0, 0x48, 0xcf));
+      }
     }
     v.set64(OFF_IDTR_BASE, 0x2000, 0);
-    v.u32[OFF_IDTR_LIMIT >> 2] = 32 * 16 - 1;
+    v.u32[OFF_IDTR_LIMIT >> 2] = 48 * 16 - 1;
     w64(0x3000 + 4, KSTACK_TOP, 0); // TSS.RSP0
     // Paging: PML4 0x10000 -> PDPT 0x11000 -> PD 0x12000 -> PT 0x13000 (4 KiB pages, 0..2 MiB)
     w64(0x10000, 0x11000 | 7);
     w64(0x11000, 0x12000 | 7);
     w64(0x12000, 0x13000 | 7);
+    // A second address space (CR3 = ALT_CR3) maps the same, except virtual CODE -> ALT_CODE.
+    w64(0x14000, 0x15000 | 7);
+    w64(0x15000, 0x16000 | 7);
+    w64(0x16000, 0x17000 | 7);
     for (let pg = 0; pg < 512; pg++) {
       const pa = pg * 4096;
       let flags = 7;
       if (pa === 0 || pa === ABSENT) flags = 0;
       else if (pa === RO_PAGE) flags = 5;
       w64(0x13000 + pg * 8, pa | flags);
+      w64(0x17000 + pg * 8, (pa === CODE ? ALT_CODE : pa) | flags);
     }
     v.set64(OFF_CR0, CR0_PE | CR0_PG | CR0_ET, 0);
     v.set64(OFF_CR3, 0x10000, 0);
@@ -144,12 +159,16 @@ export class ParityMachine {
     this.dbt = opts === null ? null : createDbtEngine(this.ctx, this.interp, opts);
   }
 
-  /** Runs up to `limit` instructions in slices of `slice` (or until a stop); returns the state. */
-  run(limit: number, slice = limit): Final {
+  /**
+   * Runs up to `limit` instructions in slices of `slice` (or until a stop); returns the state.
+   * `between(k)` runs before slice k (as the machine fires timers between engine runs).
+   */
+  run(limit: number, slice = limit, between?: (k: number) => void): Final {
     let result = 0;
-    for (;;) {
+    for (let k = 0; ; k++) {
       const now = this.views.getNum(OFF_INSN_COUNT);
       if (now >= limit) break;
+      between?.(k);
       const stopAt = Math.min(limit, now + slice);
       result = this.dbt !== null ? this.dbt.run(stopAt) : this.interp.run(stopAt);
       if (result !== 0) break;

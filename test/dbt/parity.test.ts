@@ -36,8 +36,11 @@ function parity(src: string, limit = 200_000, bits: 64 | 32 = 64): Final {
   for (const opts of OPTION_SETS) {
     for (const slice of [977, 13]) {
       if (slice === 13 && limit > 20_000) continue;
-      const got = new ParityMachine(prog, opts, bits).run(limit, slice);
+      const m = new ParityMachine(prog, opts, bits);
+      const got = m.run(limit, slice);
       expectSame(ref, got, `${JSON.stringify(opts)} slice ${slice}`);
+      // the translator really ran (not only the interpreter fallback)
+      if (opts.threshold === 0 && slice !== 13) expect(m.dbt!.stats().insnsTranslated).toBeGreaterThan(0);
     }
   }
   return ref;

@@ -1,0 +1,93 @@
+/**
+ * The translator inside the system: external interrupts arriving while a region runs (taken at
+ * block boundaries, at the same instruction as the interpreter takes them), the cache filling up
+ * (full flush) and the three --tc-index modes on two address spaces that map different code at
+ * the same virtual address (virt-noflush is wrong on purpose and must show it).
+ */
+import { describe, expect, it } from 'vitest';
+import { OFF_CR3, OFF_INSN_COUNT, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
+import type { DbtOptions } from '../../src/dbt/engine.js';
+import { ALT_CODE, ALT_CR3, CODE, DATA, IRQ_COUNTER, ParityMachine, asm, hasNasm, type Final } from './env.js';
+
+/** An interrupt controller that raises vector 0x20 when told to. */
+class FakeIntc {
+  pending = false;
+  hasInterrupt(): boolean {
+    return this.pending;
+  }
+  acknowledge(): number {
+    this.pending = false;
+    return 0x20;
+  }
+}
+
+const LOOP = `
+  mov rsi, ${DATA}
+  xor ecx, ecx
+L: mov eax, [rsi+rcx*4]
+  add ebx, eax
+  test eax, 1
+  jz .e
+  xor edx, ebx
+.e: inc ecx
+  and ecx, 1023
+  jmp L`;
+
+function runWithIrqs(opts: DbtOptions | null): Final & { irqs: bigint } {
+  const m = new ParityMachine(asm(LOOP), opts);
+  const intc = new FakeIntc();
+  m.ctx.intc = intc;
+  const f = m.run(200_000, 7_919, (k) => {
+    if (k % 3 === 1) intc.pending = true;
+  });
+  return { ...f, irqs: BigInt(m.phys.read32(IRQ_COUNTER)) };
+}
+
+describe.skipIf(!hasNasm)('translator and the system', () => {
+  it('interrupts raised while a region runs are taken at the same instruction as in the interpreter', () => {
+    const ref = runWithIrqs(null);
+    expect(ref.irqs).toBeGreaterThan(5n);
+    for (const opts of [{ threshold: 0 }, { threshold: 0, kernelExec: 'dbt' }, { threshold: 5 }] as DbtOptions[]) {
+      const got = runWithIrqs(opts);
+      expect(got.irqs).toBe(ref.irqs);
+      expect(got.count).toBe(ref.count);
+      expect(got.rip).toBe(ref.rip);
+      expect(got.regs).toEqual(ref.regs);
+      expect(Buffer.from(got.kstack).equals(Buffer.from(ref.kstack))).toBe(true);
+    }
+  });
+
+  it('a full cache is flushed and the run goes on with the same result', () => {
+    let body = '';
+    for (let i = 0; i < 40; i++) body += `  add rbx, ${i}\n  test rbx, 4\n  jz .s${i}\n  inc rdx\n.s${i}:\n`;
+    const prog = asm(`mov ecx, 30\n top:\n${body}\n dec ecx\n jnz top\n hlt`);
+    const ref = new ParityMachine(prog, null).run(500_000);
+    const m = new ParityMachine(prog, { threshold: 0, tcSize: 8 });
+    const got = m.run(500_000);
+    expect(got.count).toBe(ref.count);
+    expect(got.regs).toEqual(ref.regs);
+    expect(m.dbt!.stats().flushesSize).toBeGreaterThan(10);
+  });
+
+  it('--tc-index: phys and virt follow an address-space switch, virt-noflush runs the other process\'s code', () => {
+    const a = asm('L: add rbx, 1\n jmp L');
+    const b = asm('L: add rbx, 100\n jmp L');
+    const results: Record<string, bigint> = {};
+    for (const index of ['phys', 'virt', 'virt-noflush'] as const) {
+      const m = new ParityMachine(a, { threshold: 0, tcIndex: index });
+      m.phys.writeBytes(ALT_CODE, b);
+      m.run(1000);
+      // "schedule" process B: new CR3 (the TLB flush a MOV CR3 does), RIP back to the start
+      m.views.set64(OFF_CR3, ALT_CR3, 0);
+      m.mmu.flushAll();
+      m.views.set64(OFF_RIP, CODE, 0);
+      m.views.set64(gprOffset(3), 0, 0);
+      m.run(2000);
+      expect(m.views.getNum(OFF_INSN_COUNT)).toBe(2000);
+      results[index] = m.views.getBig(gprOffset(3));
+    }
+    expect(results.phys).toBe(500n * 100n);
+    expect(results.virt).toBe(500n * 100n);
+    expect(results['virt-noflush']).toBe(500n);
+  });
+});
