@@ -188,10 +188,11 @@ main:
     mov dword [pdpt + 8], 0
     ret
 
-%include "end32.inc"
-absolute bss_end
+%macro KERNEL_BSS 0
 alignb 4096
 pgdir:  resd 1024
 pt:     resd 1024
 pae_pd: resq 512
 pdpt:   resq 4
+%endmacro
+%include "end32.inc"

@@ -169,7 +169,8 @@ align 8
 ticks:    db 0
 hlt_mode: db 0
 
-%include "end64.inc"
-absolute bss_end
+%macro KERNEL_BSS 0
 alignb 4096
 pd_hi:    resq 512
+%endmacro
+%include "end64.inc"

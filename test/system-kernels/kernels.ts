@@ -14,7 +14,7 @@ export const KERNELS_DIR = join(ROOT, 'guest-images/tests');
 export const EXPECTED_DIR = join(import.meta.dirname, 'expected');
 
 /** The kernels, in the order tests.mk builds them. */
-export const KERNELS = ['exc64', 'pf64', 'priv64', 'sys64', 'timer', 'triple', 'exc32', 'io32', 'pf32'];
+export const KERNELS = ['exc64', 'pf64', 'priv64', 'sys64', 'timer', 'triple', 'exc32', 'io32', 'pf32', 'modes'];
 
 /**
  * The CPUID vendor QEMU reports for a kernel: ringvm's own, except where a kernel checks what
@@ -195,6 +195,14 @@ export const DEPARTURES: Departure[] = [
     kernel: 'pf32', prefix: 'PAE: mov cr3 with a PDPTE that sets reserved bit 5, at ',
     reason: 'with PAE paging, MOV to CR3 loads the four PDPTEs and raises #GP(0) if a present one sets a reserved bit (SDM Vol. 3 4.4.1); QEMU 7.2 reads PDPTEs only during walks',
     fix: (l, all) => l.replace('no exception', `#0D err=0000 eip=${at(l)}${tailOf(all, 'kernel read, not present: ')}`),
+  },
+  {
+    kernel: 'modes', prefix: 'word read at ds:FFFF by the instruction at ip ',
+    reason: 'a real-mode access past offset 0xFFFF exceeds the segment limit: #GP (SDM Vol. 2 MOV, real-address mode exceptions); QEMU 7.2 wraps or reads on',
+    fix: (l) => {
+      const ip = /at ip ([0-9A-F]{4}): /.exec(l)![1];
+      return l.replace(`at ip ${ip}: `, `at ip ${ip}: #GP, saved ip=${ip}\n`);
+    },
   },
   ...[['pf64', 'kernel fetch, NX page, EFER.NXE=0 (bit 63 reserved): '], ['pf64', 'kernel read, reserved bit: '], ['pf64', 'user write, reserved bit: '],
     ['pf32', 'read from a 4 MiB page with reserved bit 21: '], ['pf32', 'user write, same page: ']].map(
