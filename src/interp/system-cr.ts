@@ -8,13 +8,13 @@
  * the interpreter keeps that slot current when it runs these handlers (see docs/system.md).
  */
 import {
-  CR0_TS, CR4_TSD, MODE_LONG64, OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_CR8, OFF_DR0,
+  CR0_TS, CR4_TSD, MODE_LONG64, OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_DR0,
   OFF_HALTED, OFF_MSR_KERNEL_GS_BASE, OFF_MSR_TSC_AUX, REG_RAX, REG_RCX, REG_RDX, SEG_BASE, SEG_GS,
   segOffset, SEG_FS,
 } from '../cpu/state.js';
 import { FAULT_GP0, FAULT_UD } from '../cpu/fault.js';
 import { execCpuid } from '../system/cpuid.js';
-import { writeCr0, writeCr3, writeCr4, writeCr8 } from '../system/mode.js';
+import { readCr8, writeCr0, writeCr3, writeCr4, writeCr8 } from '../system/mode.js';
 import { blockInsnCount, msrOut, rdmsr, readTsc, wrmsr } from '../system/msr.js';
 import { STOP_HALT, type Cpu, type Decoded, type Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
@@ -31,7 +31,9 @@ const movRyCy: Handler = (cpu, d) => {
     case 2: off = OFF_CR2; break;
     case 3: off = OFF_CR3; break;
     case 4: off = OFF_CR4; break;
-    case 8: off = OFF_CR8; break;
+    case 8:
+      cpu.setR64(gprOf(d), readCr8(cpu.ctx), 0);
+      return 0;
     default: return FAULT_UD;
   }
   const r = gprOf(d);

@@ -17,7 +17,7 @@
 import {
   ATTR_DB, ATTR_L, CR0_CD, CR0_NW, CR0_PE, CR0_PG, CR0_WP, CR4_PAE, CR4_PGE, CR4_PSE, CR4_SMAP, CR4_SMEP,
   EFER_LMA, EFER_LME, EFER_NXE, FLAG_VM, MODE_LONG64, MODE_PROT16, MODE_PROT32, MODE_REAL, MODE_VM86,
-  OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4, OFF_CR8, OFF_EFER, OFF_MODE, OFF_RFLAGS, SEG_ATTR, SEG_CS,
+  OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4, OFF_CR8, OFF_EFER, OFF_MODE, OFF_MSR_APIC_BASE, OFF_RFLAGS, SEG_ATTR, SEG_CS,
   segOffset,
 } from '../cpu/state.js';
 import { FAULT_GP0 } from '../cpu/fault.js';
@@ -117,11 +117,35 @@ export function writeCr4(ctx: SystemContext, lo: number, hi: number): number {
   return 0;
 }
 
-/** MOV CR8: the task-priority class; only bits 3:0 exist. */
+/**
+ * Physical address of the local APIC's TPR when IA32_APIC_BASE enables the APIC, else -1.
+ * CR8 is an alias of TPR bits 7:4 (SDM Vol. 3 §10.8.6.1), reached through the APIC's MMIO window
+ * so the device stays the one owner of the register.
+ */
+function tprAddress(ctx: SystemContext): number {
+  const base = ctx.views.lo(OFF_MSR_APIC_BASE);
+  if ((base & (1 << 11)) === 0) return -1;
+  return ctx.views.hi(OFF_MSR_APIC_BASE) * 4294967296 + ((base & 0xfffff000) >>> 0) + 0x80;
+}
+
+/** MOV CR8: the task-priority class; only bits 3:0 exist. Writes the APIC's TPR when enabled. */
 export function writeCr8(ctx: SystemContext, lo: number, hi: number): number {
   if (hi !== 0 || (lo & ~0xf) !== 0) return FAULT_GP0;
   ctx.views.set64(OFF_CR8, lo, 0);
+  const tpr = tprAddress(ctx);
+  if (tpr >= 0) ctx.phys.write32(tpr, lo << 4);
   return 0;
+}
+
+/** MOV from CR8: TPR bits 7:4 when the APIC is enabled, else the value last written. */
+export function readCr8(ctx: SystemContext): number {
+  const tpr = tprAddress(ctx);
+  if (tpr >= 0) {
+    const v = (ctx.phys.read32(tpr) >>> 4) & 0xf;
+    ctx.views.set64(OFF_CR8, v, 0);
+    return v;
+  }
+  return ctx.views.lo(OFF_CR8) & 0xf;
 }
 
 /** WRMSR IA32_EFER: LMA is read-only; LME cannot change while paging is on. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CR0_ET, CR0_PE, CR0_PG, CR4_PAE, CR4_PGE, EFER_LMA, EFER_LME, EFER_NXE, FLAG_VM, MODE_LONG64, MODE_PROT16,
+  CR0_ET, CR0_PE, CR0_PG, CR4_PAE, CR4_PGE, OFF_MSR_APIC_BASE, EFER_LMA, EFER_LME, EFER_NXE, FLAG_VM, MODE_LONG64, MODE_PROT16,
   MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4, OFF_EFER, OFF_MODE, OFF_RFLAGS, SEG_CS,
 } from '../../src/cpu/state.js';
 import { FAULT_GP0 } from '../../src/cpu/fault.js';
-import { updateMode, writeCr0, writeCr3, writeCr4, writeCr8, writeEfer } from '../../src/system/mode.js';
+import { readCr8, updateMode, writeCr0, writeCr3, writeCr4, writeCr8, writeEfer } from '../../src/system/mode.js';
 import { makeCtx, prot32, setSeg } from './helpers.js';
 
 function countFlushes(ctx: ReturnType<typeof makeCtx>) {
@@ -125,5 +125,25 @@ describe('CR3, CR4, CR8, EFER', () => {
     expect(writeEfer(ctx, EFER_LMA | EFER_NXE, 0)).toBe(0);
     expect(ctx.views.u32[OFF_EFER >>> 2]).toBe(EFER_NXE);
     expect(n.all).toBe(1);
+  });
+});
+
+describe('CR8 and the local APIC TPR', () => {
+  it('CR8 is TPR[7:4] through the APIC window when IA32_APIC_BASE enables it', () => {
+    const ctx = makeCtx();
+    let tpr = 0x90;
+    const writes: number[] = [];
+    ctx.phys.addMmio(0xfee00000, 0x1000, {
+      mmioRead: (off) => (off === 0x80 ? tpr : 0),
+      mmioWrite: (off, _size, v) => { if (off === 0x80) { writes.push(v); tpr = v; } },
+    });
+    expect(writeCr8(ctx, 3, 0)).toBe(0);
+    expect(writes).toEqual([]); // APIC disabled: CR8 alone
+    expect(readCr8(ctx)).toBe(3);
+    ctx.views.set64(OFF_MSR_APIC_BASE, 0xfee00900, 0);
+    expect(readCr8(ctx)).toBe(9);
+    expect(writeCr8(ctx, 5, 0)).toBe(0);
+    expect(writes).toEqual([0x50]);
+    expect(readCr8(ctx)).toBe(5);
   });
 });
