@@ -6,7 +6,7 @@
 import {
   CR0_ET, CR0_PE, OFF_CPL, OFF_CR0, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_IDTR_BASE, OFF_IDTR_LIMIT, OFF_RFLAGS,
   RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT, SEG_SELECTOR, SEG_SS, SEG_DS, SEG_ES, SEG_TR, StateViews,
-  gprOffset, segOffset, REG_RSP, OFF_EFER, EFER_LME, EFER_LMA, CR0_PG, OFF_CR4, CR4_PAE,
+  gprOffset, segOffset, REG_RSP, OFF_EFER, EFER_LME, EFER_LMA, OFF_CR4, CR4_PAE,
 } from '../../src/cpu/state.js';
 import { Mmu } from '../../src/mmu/mmu.js';
 import { PhysicalMemory } from '../../src/mmu/physmem.js';
@@ -114,8 +114,11 @@ export function prot32(ctx: SystemContext): void {
   updateMode(ctx);
 }
 
-/** 64-bit long mode at CPL 0 (paging flag set; the MMU under test maps identity only if no PG —
- * tests that use this keep to physical addresses by leaving CR0.PG's walk to identity tables). */
+/**
+ * 64-bit mode at CPL 0: EFER.LMA and a 64-bit CS, with CR0.PG left clear so that linear addresses
+ * map 1:1 to physical ones (not a state software can reach, but the system layer only reads
+ * EFER.LMA and the CS cache to decide the mode, and the tests stay free of page tables).
+ */
 export function long64(ctx: SystemContext): void {
   prot32(ctx);
   const v = ctx.views;
@@ -123,5 +126,4 @@ export function long64(ctx: SystemContext): void {
   v.set64(OFF_CR4, CR4_PAE, 0);
   setSeg(ctx, SEG_CS, 0x28, 0xa09b, 0xffffffff, 0);
   updateMode(ctx);
-  void CR0_PG;
 }
