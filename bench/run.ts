@@ -55,23 +55,31 @@ for (const id of wanted ?? []) if (!all.some((c) => c.id === id)) skipped.push({
 const wantedW = opts.workloads?.split(',');
 const workloads = WORKLOADS.filter((w) => !wantedW || wantedW.includes(w.id));
 
-// The reference checksum for (arch, N): the native program, built from the same source.
+// The reference checksum for (workload, N): the native program, built from the same source; for a
+// workload with no native build, QEMU's run of the same image and N (when QEMU is installed).
 const natives = new Map<number, string | null>();
 const expectedCache = new Map<string, string | null>();
-function expected(arch: 64 | 32, n: number): string | null {
-  const key = `${arch}:${n}`;
+function expected(w: Workload, n: number): string | null {
+  const key = `${w.id}:${n}`;
   if (!expectedCache.has(key)) {
-    if (!natives.has(arch)) natives.set(arch, buildNative(ROOT, outDir, arch));
-    const exe = natives.get(arch);
-    const r = exe ? spawnSync(exe, [`iters=${n}`], { encoding: 'utf8' }) : null;
-    expectedCache.set(key, r ? (parseChecksum(r.stdout ?? '')?.checksum ?? null) : null);
+    let sum: string | null = null;
+    if (w.native) {
+      if (!natives.has(w.arch)) natives.set(w.arch, buildNative(ROOT, outDir, w.arch));
+      const exe = natives.get(w.arch);
+      const r = exe ? spawnSync(exe, [w.cmdline(n)], { encoding: 'utf8' }) : null;
+      sum = r ? (parseChecksum(r.stdout ?? '')?.checksum ?? null) : null;
+    } else {
+      const qemu = all.find((c) => c.id === 'qemu-tcg')!;
+      if (!qemu.unavailable()) sum = w.parse(measure(qemu.command(w, n), ROOT, opts.timeout).stdout)?.checksum ?? null;
+    }
+    expectedCache.set(key, sum);
   }
   return expectedCache.get(key)!;
 }
 
 function sample(c: Config, w: Workload, n: number): Sample {
   const m = measure(c.command(w, n), ROOT, opts.timeout);
-  const cs = parseChecksum(m.stdout);
+  const cs = w.parse(m.stdout);
   if (!cs) log(`${c.id} ${w.id} iters=${n}: no checksum line (status ${m.status}${m.timedOut ? ', timed out' : ''}) ${m.stderr.slice(-300)}`);
   return {
     wall: cs ? m.wall : NaN, maxRssKiB: m.maxRssKiB, checksum: cs?.checksum ?? null, status: m.status,
@@ -83,7 +91,7 @@ interface Pair { w: Workload; c: Config; n: number; full: Sample[]; base: Sample
 const pairs: Pair[] = [];
 for (const w of workloads)
   for (const c of configs)
-    if (c.arches.includes(w.arch)) pairs.push({ w, c, n: quick ? c.iters.quick : c.iters.full, full: [], base: [] });
+    if (c.arches.includes(w.arch) && (c.accepts?.(w) ?? true)) pairs.push({ w, c, n: quick ? c.iters.quick : c.iters.full, full: [], base: [] });
 
 log(`${pairs.length} workload/configuration pairs, ${runs} run(s) each${quick ? ' (quick)' : ''}`);
 const t0 = performance.now();
@@ -113,7 +121,7 @@ for (const w of workloads) {
   perIter.set(w.id, full !== null && base !== null && n > 0 ? (full - base) / n : null);
 }
 
-const rows: Row[] = pairs.map((p) => summarise(p.w.id, p.c.id, p.n, p.full, p.base, expected(p.w.arch, p.n), perIter.get(p.w.id) ?? null));
+const rows: Row[] = pairs.map((p) => summarise(p.w.id, p.c.id, p.n, p.full, p.base, expected(p.w, p.n), perIter.get(p.w.id) ?? null));
 const rs = ratios(rows);
 const text = table(rows, rs, skipped);
 process.stdout.write(text + '\n');

@@ -1,28 +1,52 @@
 /**
  * What the benchmark suite runs: the workloads (guest images that print a checksum for iters=N)
  * and the configurations that run them -- ringvm's engines, the peer emulators when installed
- * (QEMU TCG, v86 with and without its JIT) and the host CPU running the same C as a Linux program.
+ * (QEMU TCG, v86 with and without its JIT, Bochs) and the host CPU running the same C as a Linux program.
  * Each configuration says whether it can run here (and why not), the command line for a workload
  * and N, and the iteration counts for a full and a --quick run: chosen so a full run takes a few
  * seconds at that configuration's expected speed, so start-up is a small part of it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ChecksumLine, parseChecksum } from './measure.js';
 
 export interface Workload {
   id: string;
   image: string; // relative to the repository root
   arch: 64 | 32;
   describe: string;
+  cmdline: (n: number) => string;
+  parse: (stdout: string) => ChecksumLine | null;
+  /** The native program computes the same checksum; otherwise QEMU's run is the reference. */
+  native: boolean;
 }
 
+const TINYOS_LINE = /bench: (\d+) iterations, checksum (0x[0-9a-f]{8})/;
+
 export const WORKLOADS: Workload[] = [
-  { id: 'cpu64', image: 'guest-images/bench64.bin', arch: 64, describe: 'CPU-bound C (gcc -O2), ring 3, 64-bit' },
-  { id: 'cpu32', image: 'guest-images/bench32.bin', arch: 32, describe: 'CPU-bound C (gcc -O2), ring 3, 32-bit' },
+  {
+    id: 'cpu64', image: 'guest-images/bench64.bin', arch: 64, describe: 'CPU-bound C (gcc -O2), ring 3, 64-bit', native: true,
+    cmdline: (n) => `iters=${n}`, parse: parseChecksum,
+  },
+  {
+    id: 'cpu32', image: 'guest-images/bench32.bin', arch: 32, describe: 'CPU-bound C (gcc -O2), ring 3, 32-bit', native: true,
+    cmdline: (n) => `iters=${n}`, parse: parseChecksum,
+  },
+  {
+    // tinyos's own bench program: a similar mix, under a real kernel (4 KiB pages, 100 Hz timer).
+    id: 'tinyos-bench', image: 'guest-images/tinyos.bin', arch: 64, native: false,
+    describe: 'tinyos `bench N` user program (timer on, 4 KiB pages), 64-bit',
+    cmdline: (n) => (n > 0 ? `bench ${n}` : 'help'),
+    parse: (out) => {
+      if (/^commands: /m.test(out)) return { checksum: 'boot', iterations: 0 }; // the iters=0 run: boot only
+      const m = TINYOS_LINE.exec(out);
+      return m ? { checksum: m[2]!, iterations: Number(m[1]) } : null;
+    },
+  },
 ];
 
-export type Kind = 'ringvm' | 'qemu' | 'v86' | 'native';
+export type Kind = 'ringvm' | 'qemu' | 'v86' | 'bochs' | 'native';
 
 export interface Config {
   id: string;
@@ -32,6 +56,8 @@ export interface Config {
   iters: { full: number; quick: number };
   /** null when it can run here, else why not. */
   unavailable: () => string | null;
+  /** Whether it can run this workload (default: any of its architecture). */
+  accepts?: (w: Workload) => boolean;
   command: (w: Workload, n: number) => string[];
 }
 
@@ -60,7 +86,7 @@ export function makeConfigs(root: string, outDir: string): Config[] {
   const hasEngine = help.includes('--engine');
   const hasDbt = hasEngine && help.includes('--tc-index');
   const ringvm = (extra: string[]) => (w: Workload, n: number) => [
-    process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'run', w.image, '--append', `iters=${n}`, '--stats', 'json', '-q', ...extra,
+    process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'run', w.image, '--append', w.cmdline(n), '--stats', 'json', '-q', ...extra,
   ];
   const natives = new Map<number, string | null>();
   const native = (arch: 64 | 32): string | null => {
@@ -92,23 +118,34 @@ export function makeConfigs(root: string, outDir: string): Config[] {
       unavailable: () => (hasTool('qemu-system-x86_64') && hasTool('qemu-system-i386') ? null : 'QEMU not installed'),
       command: (w, n) => [
         qemuBin(w), '-accel', 'tcg', '-m', '128', '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
-        '-net', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', w.image, '-append', `iters=${n}`,
+        '-net', 'none', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-kernel', w.image, '-append', w.cmdline(n),
       ],
     },
     {
       id: 'v86-jit', kind: 'v86', describe: 'v86 (npm), JIT to wasm, SeaBIOS + multiboot', arches: [32], iters: { full: 200, quick: 15 },
       unavailable: v86Missing,
-      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/v86-run.ts', w.image, `iters=${n}`, 'jit'],
+      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/v86-run.ts', w.image, w.cmdline(n), 'jit'],
     },
     {
       id: 'v86-interp', kind: 'v86', describe: 'v86 (npm), interpreter only (disable_jit)', arches: [32], iters: { full: 20, quick: 2 },
       unavailable: v86Missing,
-      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/v86-run.ts', w.image, `iters=${n}`, 'nojit'],
+      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/v86-run.ts', w.image, w.cmdline(n), 'nojit'],
+    },
+    {
+      id: 'bochs', kind: 'bochs', describe: 'Bochs 2.x (Debian), floppy boot sector as multiboot loader', arches: [64, 32],
+      iters: { full: 40, quick: 3 },
+      unavailable: () =>
+        !hasTool('bochs') ? 'Bochs not installed (bench/install-peers.sh)'
+        : !existsSync('/usr/share/bochs/BIOS-bochs-latest') ? 'no Bochs BIOS (apt-get install bochsbios vgabios)'
+        : !hasTool('script') || !hasTool('nasm') ? 'needs script (util-linux) and nasm' : null,
+      accepts: (w) => statSync(join(root, w.image)).size <= 16 * 512, // what bochsboot.asm loads
+      command: (w, n) => [process.execPath, '--import', 'tsx', 'bench/lib/bochs-run.ts', w.image, w.cmdline(n)],
     },
     {
       id: 'native', kind: 'native', describe: 'host CPU, same C as a Linux program (cc, same flags)', arches: [64, 32],
       iters: { full: 4000, quick: 200 }, unavailable: () => (native(64) ? null : 'cc could not build the native program'),
-      command: (w, n) => [native(w.arch) ?? 'false', `iters=${n}`],
+      accepts: (w) => w.native,
+      command: (w, n) => [native(w.arch) ?? 'false', w.cmdline(n)],
     },
   ];
 }

@@ -46,8 +46,10 @@ export function measure(argv: string[], cwd: string, timeoutS: number): Measured
     } catch {
       // the wrapper itself failed: reported as a timed-out, statusless run
     }
+    // A driver whose emulator is not its reaped child reports the emulator's peak itself.
+    const reported = [...(r.stderr ?? '').matchAll(/^peakRssKiB=(\d+)$/gm)].map((m) => Number(m[1]));
     return {
-      wall: res.wall, maxRssKiB: res.rss, status: res.rc === null || res.rc < 0 ? null : res.rc, timedOut: res.timedOut,
+      wall: res.wall, maxRssKiB: Math.max(res.rss, ...reported), status: res.rc === null || res.rc < 0 ? null : res.rc, timedOut: res.timedOut,
       stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : ''),
     };
   } finally {
