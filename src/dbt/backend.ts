@@ -94,6 +94,13 @@ export function emitRegion(m: ModuleBuilder, name: string, r: BackendRegion): vo
   new Emitter(f, r).run();
 }
 
+/** The body of one region function on its own (for `ringvm translate` and golden tests). */
+export function regionBody(r: BackendRegion): FuncBody {
+  const f = new FuncBody(3);
+  new Emitter(f, r).run();
+  return f;
+}
+
 const P_START = 0;
 const P_PAGEOFF = 1;
 const P_BUDGET = 2;
