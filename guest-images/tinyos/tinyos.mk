@@ -65,4 +65,54 @@ $(TOS_B)/%.bin: $(TOS_B)/u_%.o $(TOS_UCOMMON) tinyos/user/user.ld
 
 .SECONDARY:
 
+# ---- tinyos32: the same kernel for 32-bit protected mode (tinyos/k32 + the same programs) ----
+# libgcc supplies the 64-bit division that printf's number formatting needs on i386.
+
+TOS32_CFLAGS := $(filter-out -m64 -mcmodel=small -mno-red-zone,$(TOS_CFLAGS)) -m32
+TOS32_LIBGCC := $(shell $(CC) -m32 -print-libgcc-file-name)
+TOS32_KOBJS := $(addprefix $(TOS_B)/k32_,boot.o trap.o main.o console.o cpu.o mm.o proc.o trap_c.o lib.o programs.o)
+TOS32_UCOMMON := $(addprefix $(TOS_B)/u32_,crt0.o ulib.o lib.o)
+
+IMAGES += $(OUT)/tinyos32.bin
+
+$(OUT)/tinyos32.bin: $(TOS32_KOBJS) tinyos/k32/kernel.ld
+	@mkdir -p $(OUT)
+	$(LD) -m elf_i386 -nostdlib -T tinyos/k32/kernel.ld -o $@ $(TOS32_KOBJS) $(TOS32_LIBGCC)
+
+$(TOS_B)/k32_%.o: tinyos/k32/%.asm
+	@mkdir -p $(TOS_B)
+	$(NASM) -f elf32 -o $@ $<
+
+$(TOS_B)/k32_trap_c.o: tinyos/k32/trap.c $(TOS_HEADERS) tinyos/k32/kernel.h
+	@mkdir -p $(TOS_B)
+	$(CC) $(TOS32_CFLAGS) -c -o $@ $<
+
+$(TOS_B)/k32_%.o: tinyos/k32/%.c $(TOS_HEADERS) tinyos/k32/kernel.h
+	@mkdir -p $(TOS_B)
+	$(CC) $(TOS32_CFLAGS) -c -o $@ $<
+
+$(TOS_B)/k32_lib.o: tinyos/lib/lib.c $(TOS_HEADERS)
+	@mkdir -p $(TOS_B)
+	$(CC) $(TOS32_CFLAGS) -c -o $@ $<
+
+$(TOS_B)/k32_programs.o: tinyos/kernel/programs.asm $(addprefix $(TOS_B)/,$(addsuffix .bin32,$(TOS_PROGRAMS)))
+	@mkdir -p $(TOS_B)/p32
+	for p in $(TOS_PROGRAMS); do cp $(TOS_B)/$$p.bin32 $(TOS_B)/p32/$$p.bin; done
+	$(NASM) -f elf32 -DPTR=dd -I$(TOS_B)/p32/ -o $@ $<
+
+$(TOS_B)/u32_crt0.o: tinyos/user/crt0_32.asm
+	@mkdir -p $(TOS_B)
+	$(NASM) -f elf32 -o $@ $<
+
+$(TOS_B)/u32_lib.o: tinyos/lib/lib.c $(TOS_HEADERS)
+	@mkdir -p $(TOS_B)
+	$(CC) $(TOS32_CFLAGS) -c -o $@ $<
+
+$(TOS_B)/u32_%.o: tinyos/user/%.c $(TOS_HEADERS)
+	@mkdir -p $(TOS_B)
+	$(CC) $(TOS32_CFLAGS) -c -o $@ $<
+
+$(TOS_B)/%.bin32: $(TOS_B)/u32_%.o $(TOS32_UCOMMON) tinyos/user/user.ld
+	$(LD) -m elf_i386 -nostdlib -T tinyos/user/user.ld -o $@ $(TOS32_UCOMMON) $< $(TOS32_LIBGCC)
+
 .DEFAULT_GOAL := $(TOS_SAVED_GOAL)

@@ -1,6 +1,6 @@
 /**
- * tinyos (guest-images/tinyos, docs/tinyos.md) on QEMU and on ringvm. One `tour` run on each
- * (every demo once): QEMU's output is first checked on its own against facts that come from the
+ * tinyos and tinyos32 (guest-images/tinyos, docs/tinyos.md) on QEMU and on ringvm. For each
+ * kernel, one `tour` run on each machine (every demo once): QEMU's output is first checked on its own against facts that come from the
  * Intel SDM and from the demos' own definitions (fault vectors, error codes and CR2; redpill sees
  * no difference on a real CPU model; the JIT and self-patching results; each program's lines in
  * order), then ringvm's output must equal QEMU's. The only normalisation: lines of alpha and beta
@@ -14,7 +14,6 @@ import { describe, expect, it } from 'vitest';
 import { VENDOR } from '../../src/system/cpuid.js';
 import { IMAGES_DIR, ROOT, hasTool } from './images.js';
 
-const IMAGE = join(IMAGES_DIR, 'tinyos.bin');
 const qemu = hasTool('qemu-system-x86_64');
 if (!qemu) console.warn('tinyos: qemu-system-x86_64 not installed; skipping the QEMU half');
 
@@ -23,23 +22,23 @@ interface Run {
   status: number | null;
 }
 
-function onQemu(append: string): Run {
+function onQemu(image: string, append: string): Run {
   const r = spawnSync(
     'qemu-system-x86_64',
     [
       '-accel', 'tcg', '-cpu', `qemu64,vendor=${VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio',
       '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-net', 'none',
-      '-fw_cfg', 'name=etc/sercon-port,string=0', '-kernel', IMAGE, '-append', append,
+      '-fw_cfg', 'name=etc/sercon-port,string=0', '-kernel', join(IMAGES_DIR, image), '-append', append,
     ],
     { timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
   );
   return { out: (r.stdout ?? Buffer.alloc(0)).toString('latin1'), status: r.status };
 }
 
-function onRingvm(append: string, input?: string, extra: string[] = []): Run {
+function onRingvm(image: string, append: string, input?: string, extra: string[] = []): Run {
   const r = spawnSync(
     join(ROOT, 'node_modules/.bin/tsx'),
-    [join(ROOT, 'src/cli/main.ts'), 'run', IMAGE, '--append', append, '--max-insns', '400000000', '-q', ...extra],
+    [join(ROOT, 'src/cli/main.ts'), 'run', join(IMAGES_DIR, image), '--append', append, '--max-insns', '400000000', '-q', ...extra],
     { cwd: ROOT, timeout: 60_000, input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
   );
   return { out: (r.stdout ?? Buffer.alloc(0)).toString('latin1'), status: r.status };
@@ -66,7 +65,7 @@ function faultReport(out: string, name: string): { vector: number; error: number
 }
 
 /** Facts about a correct tour, from the SDM and the demos' definitions (not from a past run). */
-function checkTour(out: string): void {
+function checkTour(out: string, redpillFacts: string[]): void {
   // faults: SDM vol. 3 §6.15 vectors; page-fault error code bits P=1, W/R=2, U/S=4.
   const ro = parseInt(/faults: read-only value at 0x([0-9a-f]+)/.exec(out)![1]!, 16);
   expect(faultReport(out, 'div')).toEqual({ vector: 0, error: 0, cr2: 0 });
@@ -88,12 +87,7 @@ function checkTour(out: string): void {
   }
   expect(out).toContain('redpill: verdict: virtualization not visible (0 of 40 probes differ)');
   // A few values fixed by the kernel's own tables (kernel.h, cpu.c) and the SDM's LAR mask.
-  expect(out).toContain('redpill: SLDT sel=0x0040 expected sel=0x0040 ok');
-  expect(out).toContain('redpill: STR sel=0x0030 expected sel=0x0030 ok');
-  expect(out).toContain('redpill: SMSW msw=0x0033 expected msw=0x0033 ok');
-  expect(out).toContain('redpill: LAR sel=0x002b zf=1 value=0x00a0fb00');
-  expect(out).toContain('redpill: LSL sel=0x0030 zf=1 value=0x00000067');
-  expect(out).toContain('redpill: VERW sel=0x002b zf=0 expected zf=0 ok');
+  for (const fact of redpillFacts) expect(out).toContain(fact);
 
   // smc: all JIT results right, the self-patching loop sums 0..99, one page for two programs.
   expect(out).toMatch(/smc: jit: 200 functions generated and run, 0 wrong/);
@@ -123,23 +117,53 @@ function checkTour(out: string): void {
   expect(out).toContain('=== tour: done');
 }
 
-describe('tinyos', () => {
+/** Per kernel: its banner, and redpill lines that follow from its own GDT (kernel.h, cpu.c) and
+ * the SDM (LAR = descriptor[63:32] & 0x00F0FF00; a TSS limit of 103; code is not writable). */
+const KERNELS = [
+  {
+    image: 'tinyos.bin',
+    banner: /^tinyos: 64-bit teaching kernel, 7168 free pages, timer 100 Hz$/,
+    redpill: [
+      'redpill: SLDT sel=0x0040 expected sel=0x0040 ok',
+      'redpill: STR sel=0x0030 expected sel=0x0030 ok',
+      'redpill: SMSW msw=0x0033 expected msw=0x0033 ok',
+      'redpill: LAR sel=0x002b zf=1 value=0x00a0fb00 expected zf=1 value=0x00a0fb00 ok',
+      'redpill: LSL sel=0x0030 zf=1 value=0x00000067 expected zf=1 value=0x00000067 ok',
+      'redpill: VERW sel=0x002b zf=0 expected zf=0 ok',
+    ],
+  },
+  {
+    image: 'tinyos32.bin',
+    banner: /^tinyos32: 32-bit teaching kernel, 7168 free pages, timer 100 Hz$/,
+    redpill: [
+      'redpill: SLDT sel=0x0030 expected sel=0x0030 ok',
+      'redpill: STR sel=0x0028 expected sel=0x0028 ok',
+      'redpill: SMSW msw=0x0033 expected msw=0x0033 ok',
+      'redpill: LAR sel=0x001b zf=1 value=0x00c0fb00 expected zf=1 value=0x00c0fb00 ok',
+      'redpill: LSL sel=0x0028 zf=1 value=0x00000067 expected zf=1 value=0x00000067 ok',
+      'redpill: VERW sel=0x001b zf=0 expected zf=0 ok',
+    ],
+  },
+];
+
+describe.each(KERNELS)('$image', ({ image, banner, redpill }) => {
   let qemuTour: Run | undefined;
   let ringTour: Run | undefined;
-  const q = () => (qemuTour ??= onQemu('tour'));
-  const r = () => (ringTour ??= onRingvm('tour'));
+  const q = () => (qemuTour ??= onQemu(image, 'tour'));
+  const r = () => (ringTour ??= onRingvm(image, 'tour'));
 
   it.skipIf(!qemu)('runs the tour on QEMU with the expected faults, probes and results', () => {
     const run = q();
     expect(run.status).toBe(33);
-    checkTour(run.out);
+    expect(lines(run.out)[0]).toMatch(banner);
+    checkTour(run.out, redpill);
   });
 
   it('runs the tour on ringvm and exits through isa-debug-exit (status 33)', () => {
     const run = r();
     expect(run.status).toBe(33);
-    expect(lines(run.out)[0]).toMatch(/^tinyos: 64-bit teaching kernel/);
-    checkTour(run.out);
+    expect(lines(run.out)[0]).toMatch(banner);
+    checkTour(run.out, redpill);
   });
 
   it.skipIf(!qemu)('ringvm prints what QEMU prints (alpha and beta compared per program)', () => {
@@ -150,7 +174,7 @@ describe('tinyos', () => {
   });
 
   it('redpill survives the umip policy: SIDT, SGDT, SLDT, STR and SMSW fault with #GP(0) in ring 3', () => {
-    const run = onRingvm('run redpill', undefined, ['--sensitive', 'umip']);
+    const run = onRingvm(image, 'run redpill', undefined, ['--sensitive', 'umip']);
     expect(run.status).toBe(33);
     for (const p of ['SIDT', 'SGDT', 'SLDT', 'STR', 'SMSW'])
       expect(run.out).toMatch(new RegExp(`redpill: ${p} fault vector=13 error=0x0 expected .* DIFFERENT\r\n`));
@@ -159,7 +183,7 @@ describe('tinyos', () => {
   });
 
   it('reads commands from the serial console when the command line is empty', () => {
-    const run = onRingvm('', 'help\r\nfaults priv\r\nnosuch\r\nexit\r\n');
+    const run = onRingvm(image, '', 'help\r\nfaults priv\r\nnosuch\r\nexit\r\n');
     expect(run.status).toBe(33);
     const l = lines(run.out);
     expect(l).toContain('tinyos> help');

@@ -1,7 +1,11 @@
 ; programs.asm: the user programs, built separately (user/) and embedded here as flat binaries.
 ; programs_table is {name, start, end} per program, then a zero entry (kernel.h: struct program).
-; The Makefile passes the build directory with -I so that incbin finds them.
+; The Makefile passes the build directory with -I so that incbin finds them, and -DPTR=dd for
+; the 32-bit kernel (pointers are 4 bytes there).
 
+%ifndef PTR
+%define PTR dq
+%endif
 global programs_table
 
 %macro PROGRAM 1
@@ -24,7 +28,7 @@ section .rodata
 align 8
 programs_table:
 %macro ENTRY 1
-    dq prog_%1_name, prog_%1_start, prog_%1_end
+    PTR prog_%1_name, prog_%1_start, prog_%1_end
 %endmacro
 ENTRY redpill
 ENTRY procs
@@ -33,4 +37,4 @@ ENTRY beta
 ENTRY smc
 ENTRY faults
 ENTRY bench
-    dq 0, 0, 0
+    PTR 0, 0, 0

@@ -128,7 +128,7 @@ int vfmt(char *buf, int size, const char *f, va_list ap) {
       break;
     case 'p':
       put(&o, '0'), put(&o, 'x');
-      put_num(&o, (uint64_t)va_arg(ap, void *), 16, 0, width, pad);
+      put_num(&o, (uintptr_t)va_arg(ap, void *), 16, 0, width, pad);
       break;
     case 's': {
       const char *s = va_arg(ap, const char *);

@@ -3,21 +3,21 @@
  * argument is the number of lines. Uses INT 0x80 for getpid to show the second system call door. */
 #include "ulib.h"
 
-static volatile uint64_t sink;
+static volatile uint32_t sink;
 
 int main(const char *arg) {
   int n = (int)parse_num(arg, 0), pid = (int)int80(SYS_GETPID, 0, 0, 0);
   if (!strcmp(arg, "page")) {
     /* smc's question: which physical page holds this program's first page? As exit status. */
-    uint64_t pa = virt2phys((void *)0x40000000);
+    uintptr_t pa = virt2phys((void *)0x40000000);
     printf("[alpha] pid %d: page 0x40000000 is physical %p\n", pid, (void *)pa);
     return (int)(pa >> 12);
   }
   if (n <= 0) n = 3;
   printf("[alpha] pid %d: main at %p, physical %p\n", pid, (void *)main, (void *)virt2phys((void *)main));
   for (int i = 1; i <= n; i++) {
-    uint64_t x = 1;
-    for (int k = 0; k < 300000; k++) x = x * 6364136223846793005ull + 1442695040888963407ull;
+    uint32_t x = 1; /* 32-bit arithmetic: the same cost on tinyos and tinyos32 */
+    for (int k = 0; k < 150000; k++) x = x * 1664525u + 1013904223u;
     sink = x;
     printf("[alpha] pid %d: line %d of %d\n", pid, i, n);
   }

@@ -148,11 +148,11 @@ static uint32_t lists(void) {
 }
 
 int main(const char *arg) {
-  long iters = (long)parse_num(arg, 0);
+  int64_t iters = (int64_t)parse_num(arg, 0);
   if (iters <= 0) iters = 1;
   crc_init();
   uint32_t total = 0, part[7] = {0};
-  for (long it = 0; it < iters; it++) {
+  for (int64_t it = 0; it < iters; it++) {
     for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)next();
     part[0] += sieve();
     part[1] ^= crc32(data, sizeof data);

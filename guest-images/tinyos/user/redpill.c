@@ -13,18 +13,18 @@ static int differ, probes;
 
 struct __attribute__((packed)) tableptr {
   uint16_t limit;
-  uint64_t base;
+  uintptr_t base; /* SIDT/SGDT store 8 bytes of base in 64-bit mode, 4 in 32-bit mode */
 };
 static struct tableptr tp;
 static uint16_t sel16;
-static uint64_t flags;
+static unsigned long flags;
 
 static void do_sidt(void *a) { (void)a; __asm__ volatile("sidt %0" : "=m"(tp)); }
 static void do_sgdt(void *a) { (void)a; __asm__ volatile("sgdt %0" : "=m"(tp)); }
 static void do_sldt(void *a) { (void)a; __asm__ volatile("sldt %0" : "=m"(sel16)); }
 static void do_str(void *a) { (void)a; __asm__ volatile("str %0" : "=m"(sel16)); }
 static void do_smsw(void *a) { (void)a; __asm__ volatile("smsw %0" : "=m"(sel16)); }
-static void do_pushf(void *a) { (void)a; __asm__ volatile("pushfq; popq %0" : "=r"(flags)); }
+static void do_pushf(void *a) { (void)a; __asm__ volatile("pushf; pop %0" : "=r"(flags)); }
 static void do_cs(void *a) { (void)a; __asm__ volatile("mov %%cs, %0" : "=r"(sel16)); }
 static void do_ss(void *a) { (void)a; __asm__ volatile("mov %%ss, %0" : "=r"(sel16)); }
 
@@ -38,7 +38,7 @@ static void verdict_of(int same) {
 static int probe(const char *name, void (*fn)(void *)) {
   long v = try_fault(fn, 0);
   if (v) {
-    printf("redpill: %s fault vector=%ld error=0x%lx", name, v - 1, fault_error);
+    printf("redpill: %s fault vector=%d error=0x%lx", name, (int)(v - 1), fault_error);
     return 0;
   }
   printf("redpill: %s", name);
@@ -48,7 +48,7 @@ static int probe(const char *name, void (*fn)(void *)) {
 static void table_probe(const char *name, void (*fn)(void *), uint64_t base, uint16_t limit) {
   tp.base = 0, tp.limit = 0;
   int ran = probe(name, fn);
-  if (ran) printf(" base=0x%lx limit=0x%x", tp.base, tp.limit);
+  if (ran) printf(" base=0x%lx limit=0x%x", (uint64_t)tp.base, tp.limit);
   printf(" expected base=0x%lx limit=0x%x", base, limit);
   verdict_of(ran && tp.base == base && tp.limit == limit);
 }

@@ -23,7 +23,12 @@ static void part_jit(void) {
     uint32_t k = seed >> 8 & 0xFFFF, c = seed * 7u, op = round % 3;
     /* Put the function at a different offset each time, so old code stays around too. */
     uint8_t *p = jit + (round % 16) * 64, *f = p;
-    *p++ = 0x69, *p++ = 0xC7, p = emit32(p, k);   /* imul eax, edi, k */
+#ifdef __x86_64__
+    *p++ = 0x69, *p++ = 0xC7, p = emit32(p, k);   /* imul eax, edi, k  (x is in EDI) */
+#else
+    *p++ = 0x8B, *p++ = 0x44, *p++ = 0x24, *p++ = 0x04; /* mov eax, [esp + 4]  (x) */
+    *p++ = 0x69, *p++ = 0xC0, p = emit32(p, k);   /* imul eax, eax, k */
+#endif
     static const uint8_t opcodes[3] = {0x05, 0x2D, 0x35}; /* add / sub / xor eax, imm32 */
     *p++ = opcodes[op], p = emit32(p, c);
     *p++ = 0xC3;                                  /* ret */
@@ -40,7 +45,8 @@ static void part_patch(void) {
   static const uint8_t code[] = {
       0x31, 0xC0,                         /* xor eax, eax */
       0x31, 0xD2,                         /* xor edx, edx */
-      0x88, 0x15, 0x02, 0x00, 0x00, 0x00, /* loop: mov [rip + 2], dl  (the ADD's immediate) */
+      0x88, 0x15, 0x02, 0x00, 0x00, 0x00, /* loop: mov [rip + 2], dl  (the ADD's immediate);
+                                             in 32-bit mode the 4 bytes are an absolute address */
       0x83, 0xC0, 0x00,                   /* add eax, 0  <- patched every iteration */
       0xFF, 0xC2,                         /* inc edx */
       0x83, 0xFA, 0x64,                   /* cmp edx, 100 */
@@ -48,6 +54,10 @@ static void part_patch(void) {
       0xC3};                              /* ret */
   uint8_t *f = jit + 2048;
   memcpy(f, code, sizeof code);
+#ifndef __x86_64__
+  uint32_t imm = (uint32_t)(uintptr_t)(f + 12); /* the ADD's immediate byte */
+  emit32(f + 6, imm);
+#endif
   uint32_t got = ((uint32_t(*)(void))(void *)f)();
   printf("smc: patch: a loop rewriting its own ADD immediate summed %u (expected 4950)\n", got);
 }
