@@ -23,7 +23,7 @@ describe.skipIf(!cc)('bench/run.ts --quick (ringvm interp + native)', () => {
   beforeAll(() => {
     r = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', '--quick', '--configs', 'ringvm-interp,native', '--out', out],
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--configs', 'ringvm-interp,native', '--workloads', 'cpu64,cpu32', '--out', out],
       { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
     );
   }, 130_000);
