@@ -98,6 +98,49 @@ main:
     mov ecx, 8
     call puthex
     PRINT 10
+
+    ; TPR 0x40 holds back vector 0x30 (priority class 3 <= 4): it waits in IRR until TPR drops
+    PRINT "TPR=0x40, one-shot to vector 0x30 expired: "
+    mov dword [rbx + 0x80], 0x40
+    mov dword [rbx + 0x380], 1000
+.wait:
+    cmp dword [rbx + 0x390], 0
+    jne .wait
+    sti
+    nop
+    nop
+    cli
+    PRINT "IRR bit="
+    mov eax, [rbx + 0x210]          ; IRR bits 63..32: vector 0x30 is bit 16
+    shr eax, 16
+    and eax, 1
+    mov ecx, 1
+    call puthex
+    PRINT ", lowering TPR: "
+    TRY
+    mov dword [rbx + 0x80], 0
+    sti
+    nop                             ; delivered here at the latest (after STI's shadow)
+    nop
+    cli
+    ENDTRY
+
+    ; an external interrupt through a not-present gate: #NP with EXT set in the error code
+    PRINT "IRQ 0 through a not-present gate: "
+    mov eax, 0x20
+    lea rdx, [rel pit_handler]
+    mov r8d, 0x200
+    call set_gate
+    mov byte [rel hlt_mode], 1
+    mov al, 0xFE
+    out 0x21, al
+    TRY
+    sti
+    hlt
+    ENDTRY
+    cli
+    mov al, 0xFF
+    out 0x21, al
     ret
 
 user_loop:

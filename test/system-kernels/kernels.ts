@@ -150,6 +150,11 @@ export const DEPARTURES: Departure[] = [
     fix: (l) => field(l, 'err', (v) => ((v - 2n) >> 1n) + 2n),
   },
   {
+    kernel: 'timer', prefix: 'IRQ 0 through a not-present gate: ',
+    reason: 'an external interrupt through a not-present gate gives #NP(vector*8+2+1): IDT and EXT bits set (SDM Vol. 3 6.13); QEMU 7.2 64-bit gives vector*16+2, without EXT',
+    fix: (l) => field(l, 'err', (v) => ((v - 2n) >> 1n) + 3n),
+  },
+  {
     kernel: 'priv64', prefix: 'ring 0 int 0x83 (IST1): ',
     reason: 'an IST delivery without a privilege change keeps SS (SDM Vol. 3 6.14.4: SS is nulled only on a CPL change); QEMU 7.2 loads a null SS',
     fix: (l) => l.replace('handler ss=0000', 'handler ss=0010'),
