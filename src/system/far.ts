@@ -299,7 +299,7 @@ export function callFar(
     f = commitCs(ctx, gateTarget, tdpl);
     if (f !== 0) return f;
     if (long) setNullSegment(v, SEG_SS, tdpl);
-    else setSegment(v, SEG_SS, ssSel, descAttr(ssHi | 0x100), descLimit(ssLo, ssHi), descBase(ssLo, ssHi), 0);
+    else setSegment(v, SEG_SS, ssSel, descAttr(ssHi), descLimit(ssLo, ssHi), descBase(ssLo, ssHi), 0);
     fr.commitSp(v);
   } else {
     fr.useCurrent(cpl === 3, 0);

@@ -200,8 +200,8 @@ function readLegacyTssStack(ctx: SystemContext, dpl: number, ext: number): numbe
 }
 
 /**
- * Checks the new SS a privilege change loads (the TSS's, or a call gate's); on success `desc`
- * holds its descriptor. Faults are #TS(selector) (#SS when not present), as the SDM specifies.
+ * Checks the new SS a privilege change loads (the TSS's, or a call gate's) and sets its accessed
+ * bit; on success `desc` holds its descriptor. Faults are #TS(selector) (#SS when not present), as the SDM specifies.
  */
 export function checkNewStack(ctx: SystemContext, sel: number, dpl: number, ext: number): number {
   if ((sel & 0xfffc) === 0) return faultWithCode(VEC_TS, ext);
@@ -213,7 +213,7 @@ export function checkNewStack(ctx: SystemContext, sel: number, dpl: number, ext:
     return faultWithCode(VEC_TS, selError(sel) | ext);
   }
   if ((attr & ATTR_P) === 0) return faultWithCode(VEC_SS, selError(sel) | ext);
-  return 0;
+  return markAccessed(ctx);
 }
 
 /** Reads and checks gate `vector`'s target code descriptor (into `desc`); returns a fault or 0. */
@@ -314,8 +314,6 @@ function deliverProtected(ctx: SystemContext, vector: number, errorCode: number,
   f = markAccessed(ctx);
   if (f !== 0) return f;
   if (newCpl !== cpl) {
-    desc.lo = ssLo;
-    desc.hi = ssHi;
     setSegment(v, SEG_SS, ssSel, descAttr(ssHi), descLimit(ssLo, ssHi), descBase(ssLo, ssHi), 0);
     if (vm86) {
       setNullSegment(v, SEG_ES, 0);

@@ -11,7 +11,7 @@ import { VEC_GP, VEC_PF } from '../../src/cpu/fault.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT } from '../../src/system/context.js';
 import { EV_EXCEPTION, EV_EXTERNAL, EV_SOFTWARE, deliver } from '../../src/system/interrupts.js';
 import {
-  IDT, TSS, gate32, long64, makeCtx, prot32, put, rd32, rsp, seg, setIdt, setRsp, setSeg,
+  GDT, IDT, TSS, gate32, long64, makeCtx, prot32, put, rd32, rsp, seg, setIdt, setRsp, setSeg,
 } from './helpers.js';
 
 const INTGATE = 0xe;
@@ -72,6 +72,7 @@ describe('protected mode', () => {
     setIdt(ctx, 0x7ff);
     idt32(ctx, 0x80, 0x08, 0x00402000, TRAPGATE, 3);
     put(ctx, TSS + 4, [0x9000, 0x10]); // ESP0, SS0
+    ctx.phys.write8(GDT + 0x10 + 5, 0x92); // ring-0 data not yet accessed
     setSeg(ctx, SEG_CS, 0x1b, 0xc0fb, 0xffffffff, 0);
     setSeg(ctx, SEG_SS, 0x23, 0xc0f3, 0xffffffff, 0);
     ctx.views.u32[OFF_CPL >>> 2] = 3;
@@ -84,6 +85,7 @@ describe('protected mode', () => {
     expect(frame).toEqual([0x1234, 0x1b, 2 | FLAG_IF, 0x5000, 0x23]);
     expect(seg(ctx, SEG_CS).sel).toBe(0x08);
     expect(seg(ctx, SEG_SS).sel).toBe(0x10);
+    expect(ctx.phys.read8(GDT + 0x10 + 5)).toBe(0x93); // the new SS was marked accessed
     expect(ctx.views.u32[OFF_CPL >>> 2]).toBe(0);
     expect(flags(ctx) & FLAG_IF).toBe(FLAG_IF);
   });
