@@ -83,8 +83,8 @@ const pusha: Handler = (cpu, d) => {
   const size = d.opSize;
   const sp = cpu.reg(4, size);
   const base = cpu.spPlus(-8 * size);
-  cpu.probeWrite(SEG_SS, base, 8 * size);
-  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  // Stores go one by one, as on hardware: a fault part-way leaves the earlier ones in memory but
+  // rSP unchanged, so the instruction still restarts correctly.
   for (let r = 0; r < 8; r++) {
     const v = r === 4 ? sp : cpu.reg(r, size);
     const off = cpu.spPlus(-(r + 1) * size);
@@ -115,14 +115,11 @@ const enter: Handler = (cpu, d) => {
   const m = cpu.m;
   const level = d.imm2 & 31;
   const alloc = d.imm & 0xffff;
-  // Check the whole frame is writable first, so the instruction is restartable.
-  const total = size * (level + 1);
-  const low = cpu.spPlus(-total);
-  cpu.probeWrite(SEG_SS, low, total);
-  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  // Stores go one by one as on hardware; rBP and rSP change only at the end (restartable).
   const bp = cpu.reg(5, size), bpHi = m[11];
   let off = cpu.spPlus(-size);
   cpu.wr(SEG_SS, off, size, bp, bpHi);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
   const frame = off;
   if (level > 0) {
     let p = ss === 8 ? m[11] * TWO32 + (m[10] >>> 0) : ss === 4 ? m[10] >>> 0 : cpu.u16[20];
@@ -133,6 +130,7 @@ const enter: Handler = (cpu, d) => {
       const vHi = cpu.hi;
       off = ss === 8 ? off - size : ss === 4 ? (off - size) >>> 0 : (off - size) & 0xffff;
       cpu.wr(SEG_SS, off, size, v, vHi);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
     }
     off = ss === 8 ? off - size : ss === 4 ? (off - size) >>> 0 : (off - size) & 0xffff;
     cpu.wr(SEG_SS, off, size, frame | 0, Math.floor(frame / TWO32) | 0);

@@ -46,8 +46,8 @@ export class Rng {
 /** Rows never generated: system/host-dependent/unimplemented here, or flow we cannot follow. */
 const EXCLUDE = new Set([
   'ret', 'retIw', 'jmpEv', 'callEv', 'jmpJb', 'jmpJz', 'popf', 'cpuid', 'rdtsc', 'rdtscp', 'rdrandRv', 'rdseedRv',
-  'rdpidRq', 'xgetbv', 'ud2', 'ud1GvEv', 'ud0GvEv', 'xabortIb', 'xbeginJz', 'xend', 'xtest', 'leaGvM',
-  'pushFS', 'pushGS', 'movsxdGvEd', 'bswapZv', 'serialize',
+  'rdpidRq', 'xgetbv', 'ud2', 'ud1GvEv', 'ud0GvEv', 'xabortIb', 'xbeginJz', 'xend', 'xtest',
+  'pushFS', 'pushGS', 'serialize',
 ]);
 /** Specs whose behaviour differs between Intel (ringvm's model) and AMD hosts. */
 const EXCLUDE_SPEC = new Set(['0F 0D reg']);
@@ -199,6 +199,8 @@ export function encodeRow(g: GenRow, rng: Rng, d: Decoded, bits: 64 | 32 = 64): 
   void immLen;
   // SHLD/SHRD with 16-bit operands have undefined results for counts above 16.
   if ((g.row.name.startsWith('shld') || g.row.name.startsWith('shrd')) && d.opSize === 2) return null;
+  // BSWAP of a 16-bit register is undefined.
+  if (g.row.name === 'bswapZv' && d.opSize === 2) return null;
   return out;
 }
 
@@ -209,7 +211,7 @@ const ALL = FLAGS_ARITH;
  * count is in CL (unknown at generation): the instruction may define nothing and undefine all.
  */
 export function flagEffects(name: string, d: Decoded): [number, number, number] {
-  const op = name.replace(/[A-Z].*$/, '');
+  const op = name.replace(/(rAX|[A-Z]).*$/, ''); // addrAXIz -> add
   const bits = (name.includes('Eb') && !name.startsWith('movzx') && !name.startsWith('movsx') ? 1 : d.opSize) * 8;
   switch (op) {
     case 'add': case 'sub': case 'cmp': case 'neg': case 'xadd': case 'cmpxchg': case 'cmps': case 'scas':
