@@ -40,7 +40,8 @@ export function compareCases(cases: GenCase[], bits: 64 | 32 = 64): { mismatches
     // A 32-bit host process has its own stack and libraries mapped in the 4 GiB space: a #PF of
     // ours outside scratch/code where the host did not fault is the host's mapping, not a bug.
     const inOurs = (a: number): boolean => (a >= SCRATCH_BASE && a < SCRATCH_BASE + 4096) || (a >= CODE_BASE && a < CODE_BASE + 4096);
-    if (bits === 32 && r.fault === 14 && n.fault !== 14 && !inOurs(r.faultAddr)) {
+    const ourRip = BigInt(tm.views.getNum(OFF_RIP));
+    if (bits === 32 && r.fault === 14 && !inOurs(r.faultAddr) && (n.fault !== 14 || n.faultRip !== ourRip)) {
       hostMapped++;
       continue;
     }
