@@ -185,6 +185,43 @@ main:
     and eax, ~CR0_AM
     mov cr0, rax
 
+    ; a 64-bit call gate at 0x58 (DPL 3) to gate_target in ring 0
+    lea rax, [rel gate_target]
+    mov word [rel gdt + 0x58], ax
+    mov word [rel gdt + 0x5A], K_CODE
+    mov word [rel gdt + 0x5C], 0xEC00 ; present, DPL 3, type 0xC (64-bit call gate)
+    shr rax, 16
+    mov word [rel gdt + 0x5E], ax
+    shr rax, 16
+    mov dword [rel gdt + 0x60], eax
+    mov dword [rel gdt + 0x64], 0
+    PRINT "ring 3 far call through a DPL-3 call gate: "
+    TRY
+    call user_mode
+    push rax                        ; ring-3 RSP = 8 mod 16
+    call far dword [rel gate_ptr]   ; m16:32 (REX.W m16:64 is Intel-only)
+    mov [rel back_rsp], rsp
+    int 0x80
+    ENDTRY
+    PRINT "back in ring 3 after RETF, rsp="
+    mov rax, [rel back_rsp]
+    mov ecx, 16
+    call puthex
+    PRINT 10
+    PRINT "ring 3 far jmp through it (to ring 0): "
+    TRY
+    call user_mode
+    jmp far dword [rel gate_ptr]
+    int 0x80
+    ENDTRY
+    PRINT "ring 3 far call through it with DPL 0: "
+    mov byte [rel gdt + 0x5D], 0x8C ; present, DPL 0
+    TRY
+    call user_mode
+    call far dword [rel gate_ptr]   ; m16:32 (REX.W m16:64 is Intel-only)
+    int 0x80
+    ENDTRY
+
     PRINT "ring 3 sgdt/sidt/str/sldt/smsw: "
     TRY
     call user_mode
@@ -224,7 +261,46 @@ main:
     PRINT 10
     ret
 
+; gate_target: ring 0 by the call gate: show what the far call pushed on the RSP0 stack, return
+; to ring 3 with a 64-bit far RET (pops RIP, CS, RSP, SS).
+gate_target:
+    PRINT "in ring 0, cs="
+    mov ax, cs
+    movzx eax, ax
+    mov ecx, 4
+    call puthex
+    PRINT " ss="
+    mov ax, ss
+    movzx eax, ax
+    call puthex
+    PRINT " pushed rip="
+    mov rax, [rsp]
+    mov ecx, 16
+    call puthex
+    PRINT " cs="
+    mov rax, [rsp + 8]
+    mov ecx, 4
+    call puthex
+    PRINT " rsp="
+    mov rax, [rsp + 16]
+    mov ecx, 16
+    call puthex
+    PRINT " ss="
+    mov rax, [rsp + 24]
+    mov ecx, 4
+    call puthex
+    PRINT " at="
+    mov rax, rsp
+    mov ecx, 16
+    call puthex
+    PRINT 10
+    o64 retf
+
 align 8
+gate_ptr: dd 0                      ; the offset is ignored through a call gate
+          dw 0x58 | 3
+align 8
+back_rsp: dq 0
 saved:  dq 0
 u_gdtr: dq 0, 0
 u_idtr: dq 0, 0
