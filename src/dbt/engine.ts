@@ -3,7 +3,7 @@
  * in the translation cache, runs it (a wasm function once hot, the interpreter's handlers one by
  * one until then) and takes interrupts, faults and stops at block boundaries exactly as the
  * interpreter does between instructions. CPL 0 code runs in the interpreter unless
- * `kernelExec === 'dbt'`.
+ * `kernelExec === 'dbt'`; so do real mode, VM86 and single-stepping (TF).
  *
  * Options (`DbtOptions`, what the CLI maps its flags to):
  *   tcIndex     'phys' (default) | 'virt' | 'virt-noflush'   --tc-index
@@ -11,6 +11,9 @@
  *   kernelExec  'sim' (default: CPL 0 interpreted) | 'dbt'                     --kernel-exec
  *   tcSize      blocks in the cache before a full flush (default 65536)         --tc-size
  *   inline      false: every instruction is a helper call (day-one mode, for parity checks)
+ *   onBlock     called with the instruction count after every block the translator ran (state
+ *               written back): the lockstep hook that compares with a reference engine; it
+ *               turns off links between blocks so control comes back after each one
  *
  * Counting is the interpreter's: a completed block adds its instruction count; a fault in
  * instruction i adds i + 1 (the faulting instruction counts, as the interpreter counts it before
@@ -23,7 +26,7 @@ import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
 import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
 import type { Decoded } from '../cpu/decoded.js';
 import {
-  ATTR_DB, FLAG_IF, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT,
+  ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_REAL, MODE_VM86, OFF_MODE, MODE_PROT32, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT,
   OFF_INT_SHADOW, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
 } from '../cpu/state.js';
 import { tableRows } from '../cpu/table.js';
@@ -48,6 +51,7 @@ export interface DbtOptions {
   kernelExec?: 'sim' | 'dbt';
   tcSize?: number;
   inline?: boolean;
+  onBlock?: (count: number) => void;
 }
 
 export interface DbtEngine {
@@ -61,6 +65,7 @@ export interface DbtEngine {
 }
 
 const IX_CPL = OFF_CPL >> 2;
+const IX_MODE = OFF_MODE >> 2;
 const IX_EXIT = OFF_EXIT_REQUEST >> 2;
 const IX_HALTED = OFF_HALTED >> 2;
 const IX_SHADOW = OFF_INT_SHADOW >> 2;
@@ -86,6 +91,7 @@ class Dbt implements DbtEngine {
   private readonly kernelDbt: boolean;
   private readonly tcSize: number;
   private readonly inline: boolean;
+  private readonly onBlock: ((count: number) => void) | undefined;
   private readonly memPages: number;
   private readonly imports: WebAssembly.Imports;
 
@@ -117,6 +123,7 @@ class Dbt implements DbtEngine {
     this.kernelDbt = opts.kernelExec === 'dbt';
     this.tcSize = opts.tcSize ?? 65536;
     this.inline = opts.inline ?? true;
+    this.onBlock = opts.onBlock;
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
     this.helperByRow = new Float64Array(tableRows.length);
     const cpu = interp.cpu;
@@ -153,7 +160,8 @@ class Dbt implements DbtEngine {
       if (
         u32[IX_SHADOW] !== 0 || u32[IX_HALTED] !== 0 ||
         ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) ||
-        (cpl !== 3 && !this.kernelDbt)
+        (cpl !== 3 && !this.kernelDbt) || (m[IX_FLAGS] & FLAG_TF) !== 0 ||
+        u32[IX_MODE] === MODE_REAL || u32[IX_MODE] === MODE_VM86
       ) {
         const slice = cpl !== 3 && !this.kernelDbt ? KERNEL_SLICE : 1;
         const r = this.interpRun(Math.min(stopAt, count + slice), count);
@@ -242,11 +250,15 @@ class Dbt implements DbtEngine {
       count += n;
       if (b.fn !== null) this.st.insnsTranslated += n;
       else this.st.insnsHelperBlocks += n;
-      if (res === 0) continue;
+      if (res === 0) {
+        if (this.onBlock !== undefined) this.onBlock(count);
+        continue;
+      }
       const i = res >> 4;
       const code = res & 15;
       if (code === CODE_STOP) {
         if (this.stopFlag) this.st.smcStops++;
+        if (this.onBlock !== undefined) this.onBlock(count);
         if (this.pendingStop === STOP_HALT) return this.finish(count, RUN_HALT);
         continue;
       }
@@ -378,7 +390,7 @@ class Dbt implements DbtEngine {
    */
   private compile(b: Block): void {
     const t0 = performance.now();
-    const link = b.mode === MODE_LONG64 && this.index === INDEX_PHYS && this.inline;
+    const link = b.mode === MODE_LONG64 && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
     let members: Block[] = [b];
     if (link) {
       const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { OFF_CR3, OFF_INSN_COUNT, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
 import type { DbtOptions } from '../../src/dbt/engine.js';
+import { getFlags } from '../../src/cpu/flags.js';
 import { ALT_CODE, ALT_CR3, CODE, DATA, IRQ_COUNTER, ParityMachine, asm, hasNasm, type Final } from './env.js';
 
 /** An interrupt controller that raises vector 0x20 when told to. */
@@ -89,5 +90,42 @@ describe.skipIf(!hasNasm)('translator and the system', () => {
     expect(results.phys).toBe(500n * 100n);
     expect(results.virt).toBe(500n * 100n);
     expect(results['virt-noflush']).toBe(500n);
+  });
+});
+
+describe.skipIf(!hasNasm)('lockstep', () => {
+  it('registers, flags and RIP equal the interpreter\'s at every block boundary', () => {
+    const prog = asm(`
+      mov rsi, ${DATA}
+      mov ecx, 200
+    L: mov eax, [rsi+rcx*4]
+      add bl, al
+      sub rdx, rax
+      test ecx, 3
+      jnz .k
+      push rdx
+      call f
+      pop r9
+    .k: dec ecx
+      jnz L
+      hlt
+    f: xor r8d, edx
+      ret`);
+    const ref = new ParityMachine(prog, null);
+    let boundaries = 0;
+    const dbt = new ParityMachine(prog, {
+      threshold: 0,
+      onBlock: (count) => {
+        boundaries++;
+        ref.run(count);
+        const a = ref.views;
+        const b = dbt.views;
+        expect(b.getNum(OFF_RIP)).toBe(a.getNum(OFF_RIP));
+        for (let r = 0; r < 16; r++) expect(b.getBig(gprOffset(r))).toBe(a.getBig(gprOffset(r)));
+        expect(getFlags(b.i32)).toBe(getFlags(a.i32));
+      },
+    });
+    dbt.run(100_000);
+    expect(boundaries).toBeGreaterThan(100);
   });
 });
