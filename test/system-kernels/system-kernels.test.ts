@@ -24,10 +24,6 @@ const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: s
     kernel: 'exc64', prefix: 'single step: ', lines: 2,
     reason: 'RFLAGS.TF single-step traps (#DB after the next instruction) are not raised, so DR6.BS stays 0',
   },
-  {
-    kernel: 'timer', prefix: 'TPR=0x40, one-shot to vector 0x30 expired: ', lines: 2,
-    reason: 'the LAPIC current count reads 0 before the one-shot expiry sets IRR (with a delay loop after the poll it works), and that interrupt is never delivered',
-  },
   { kernel: 'pf32', prefix: 'PAE: mov cr3 with a PDPTE that sets reserved bit 5, at ', reason: 'MOV CR3 in PAE mode does not load and check the PDPTEs' },
   { kernel: 'priv64', prefix: 'ring 3 misaligned dword read, CR0.AM=1, AC=1, at ', reason: 'alignment checking (#AC) is not implemented' },
 ];
