@@ -16,10 +16,10 @@
  * Instructions that cross a page boundary or live outside RAM are decoded each time.
  */
 import {
-  CODE_BITMAP_BASE, FLAG_IF, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_EXIT_REQUEST, OFF_HALTED,
+  CODE_BITMAP_BASE, FLAG_IF, FLAG_TF, OFF_DR0, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_EXIT_REQUEST, OFF_HALTED,
   OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
 } from '../cpu/state.js';
-import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
+import { FAULT, FAULT_GP0, VEC_DB } from '../cpu/fault.js';
 import { IX_FLAGS } from '../cpu/flags.js';
 import { DEC_NEED_MORE, DEC_OK, Decoded } from '../cpu/decoded.js';
 import { decode } from '../cpu/decoder.js';
@@ -28,7 +28,7 @@ import { F_PRIV } from '../cpu/table-defs.js';
 import { ACCESS_FETCH } from '../mmu/mmu.js';
 import { tlbEntryWord } from '../mmu/tlb.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
-import { EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
+import { EV_EXCEPTION, EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
 import { GP_REGISTRARS, buildDispatch, type Registrar } from './dispatch.js';
 import {
@@ -44,6 +44,9 @@ export const RUN_TRIPLE_FAULT = 3;
 export const RUN_UNSUPPORTED = 4;
 
 const IX_MODE = OFF_MODE >> 2;
+/** DR6 (slot 6 of the debug registers) and its single-step bit. */
+const IX_DR6 = (OFF_DR0 + 6 * 8) >> 2;
+const DR6_BS = 1 << 14;
 const IX_CPL = OFF_CPL >> 2;
 const IX_EXIT = OFF_EXIT_REQUEST >> 2;
 const IX_HALTED = OFF_HALTED >> 2;
@@ -152,7 +155,11 @@ export class Interpreter {
     for (;;) {
       if (count >= stopAt) break;
       // ---- events between instructions: one combined test on the fast path ----
-      if ((u32[IX_EXIT] | u32[IX_SHADOW] | u32[IX_HALTED]) !== 0 || ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null)) {
+      let trap = false;
+      const fl = m[IX_FLAGS];
+      if ((u32[IX_EXIT] | u32[IX_SHADOW] | u32[IX_HALTED] | (fl & FLAG_TF)) !== 0 || ((fl & FLAG_IF) !== 0 && ctx.intc !== null)) {
+        // single-step: TF at the start of an instruction traps (#DB) after it completes
+        trap = (fl & FLAG_TF) !== 0 && u32[IX_SHADOW] === 0;
         if (u32[IX_EXIT] !== 0) {
           result = RUN_EXIT_REQUEST;
           break;
@@ -254,8 +261,28 @@ export class Interpreter {
         }
       }
       count++;
-      if (f === 0) {
+      if (f === 0 && !trap) {
         cpu.rip = cpu.nextRip;
+        continue;
+      }
+      if (trap && (f & FAULT) === 0) {
+        // #DB single-step trap: DR6.BS set, the pushed RIP is the next instruction
+        cpu.rip = cpu.nextRip;
+        u32[IX_DR6] |= DR6_BS;
+        cpu.storeRip(cpu.rip);
+        const r = deliver(ctx, VEC_DB, -1, EV_EXCEPTION);
+        cpu.refreshMode();
+        cpu.rip = cpu.loadRip();
+        mode = -1;
+        if (r !== DELIVER_OK) {
+          result = r === DELIVER_TRIPLE_FAULT ? RUN_TRIPLE_FAULT : RUN_UNSUPPORTED;
+          break;
+        }
+        count++;
+        if (f === STOP_HALT) {
+          result = RUN_HALT;
+          break;
+        }
         continue;
       }
       mode = -1; // whatever happened may have changed the mode

@@ -4,7 +4,10 @@
  * as the handler-array path. Expected values are computed here independently of the interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { OFF_EXIT_REQUEST, OFF_INSN_COUNT, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
+import {
+  ATTR_L, OFF_CPL, OFF_DR0, OFF_EXIT_REQUEST, OFF_GDTR_BASE, OFF_GDTR_LIMIT, OFF_IDTR_BASE, OFF_IDTR_LIMIT,
+  OFF_INSN_COUNT, OFF_RFLAGS, OFF_RIP, SEG_ATTR, SEG_CS, SEG_SELECTOR, SEG_SS, gprOffset, segOffset,
+} from '../../src/cpu/state.js';
 import { RUN_EXIT_REQUEST, RUN_LIMIT } from '../../src/interp/interpreter.js';
 import { CODE_BASE, CODE_PHYS, SCRATCH_BASE, TestMachine } from './env.js';
 
@@ -64,6 +67,42 @@ describe('run loop', () => {
     tm.phys.writeBytes(0x10000, Uint8Array.from(hex('b0 01  c6 05 f8 ff ff ff 07  ff c9  75 f3')));
     tm.interp.run(2 + 4 + 1);
     expect(tm.views.u8[gprOffset(0)]).toBe(7);
+  });
+
+  it('single-steps: TF set by POPF traps (#DB through the IDT) after the next instruction', () => {
+    const tm = new TestMachine();
+    const v = tm.views;
+    // CPL 0 with a GDT (0x08: 64-bit code, 0x10: data) and an IDT whose vector 1 is an
+    // interrupt gate to CODE_BASE + 0x100, both in the scratch page.
+    const gdt = 0x10000 + 0x800, idt = 0x10000 + 0x900;
+    tm.phys.write32(gdt + 8, 0); tm.phys.write32(gdt + 12, 0x00209a00);
+    tm.phys.write32(gdt + 16, 0); tm.phys.write32(gdt + 20, 0x00009200);
+    const h = CODE_BASE + 0x100;
+    tm.phys.write32(idt + 16, (0x08 << 16) | (h & 0xffff));
+    tm.phys.write32(idt + 20, (h & 0xffff0000) | 0x8e00);
+    tm.phys.write32(idt + 24, 0);
+    tm.phys.write32(idt + 28, 0);
+    v.setNum(OFF_GDTR_BASE, SCRATCH_BASE + 0x800);
+    v.u32[OFF_GDTR_LIMIT >> 2] = 23;
+    v.setNum(OFF_IDTR_BASE, SCRATCH_BASE + 0x900);
+    v.u32[OFF_IDTR_LIMIT >> 2] = 16 * 3 - 1;
+    v.u32[OFF_CPL >> 2] = 0;
+    v.u32[(segOffset(SEG_CS) + SEG_SELECTOR) >> 2] = 0x08;
+    v.u32[(segOffset(SEG_CS) + SEG_ATTR) >> 2] = 0x9b | ATTR_L;
+    v.u32[(segOffset(SEG_SS) + SEG_SELECTOR) >> 2] = 0x10;
+    v.u32[(segOffset(SEG_SS) + SEG_ATTR) >> 2] = 0x93;
+    // pushfq; or qword [rsp], 0x100; popfq; nop (traps after it); nop
+    const code = hex('9c  48 81 0c 24 00 01 00 00  9d  90  90');
+    const handler = hex('b8 34 12 00 00  eb fe'); // mov eax, 0x1234; jmp $
+    load(tm, code);
+    v.u32[OFF_CPL >> 2] = 0;
+    tm.phys.writeBytes(CODE_PHYS + 0x100, Uint8Array.from(handler));
+    tm.interp.run(7); // 4 instructions, the delivery, mov, jmp
+    expect(v.u32[gprOffset(0) >> 2]).toBe(0x1234);
+    const rsp = v.getNum(gprOffset(4));
+    expect(tm.phys.read32(0x10000 + (rsp - SCRATCH_BASE))).toBe(CODE_BASE + 11); // after the first nop (offset 10)
+    expect(v.u32[(OFF_DR0 + 48) >> 2] & 0x4000).toBe(0x4000); // DR6.BS
+    expect(v.u32[OFF_RFLAGS >> 2] & 0x100).toBe(0); // the handler runs with TF clear
   });
 
   it('fast-dispatched and array-dispatched handlers agree (the 6-instruction loop)', () => {
