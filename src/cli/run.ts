@@ -9,7 +9,9 @@ import type { Command } from 'commander';
 import { loadImage, parseInitrd, readImageFile } from '../boot/load.js';
 import type { BootModule } from '../boot/multiboot-info.js';
 import { LoadError } from '../boot/load-error.js';
+import type { DbtOptions } from '../dbt/engine.js';
 import { DEFAULT_IPS } from '../machine/clock.js';
+import type { EngineOptions } from '../machine/engine.js';
 import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
 import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
 import { collectStats, formatStats } from '../machine/stats.js';
@@ -32,6 +34,31 @@ interface RunOptions {
   stats?: string | boolean;
   sensitive: string;
   trace?: string;
+  engine: string;
+  kernelExec: string;
+  tcIndex: string;
+  tcThreshold?: string;
+  tcSize?: string;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name}: expected ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+function engineOptions(o: RunOptions): EngineOptions {
+  const engine = oneOf('--engine', o.engine, ['interp', 'dbt'] as const);
+  const dbt: DbtOptions = {
+    kernelExec: oneOf('--kernel-exec', o.kernelExec, ['sim', 'dbt'] as const),
+    tcIndex: oneOf('--tc-index', o.tcIndex, ['phys', 'virt', 'virt-noflush'] as const),
+  };
+  if (o.tcThreshold !== undefined) {
+    const n = Number(o.tcThreshold);
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--tc-threshold: expected a whole number >= 0, got '${o.tcThreshold}'`);
+    dbt.threshold = n;
+  }
+  if (o.tcSize !== undefined) dbt.tcSize = parseCount('--tc-size', o.tcSize);
+  return { engine, dbt };
 }
 
 /** The RTC's time at power-on unless --realtime: 2026-01-01 00:00:00 UTC, so runs are reproducible. */
@@ -59,6 +86,7 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   }
   const maxInsns = o.maxInsns === undefined ? Infinity : parseCount('--max-insns', o.maxInsns);
   const ips = parseCount('--ips', o.ips);
+  const engine = engineOptions(o);
   let trace;
   if (o.trace !== undefined) {
     try {
@@ -87,7 +115,7 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   const debugcon = new ByteSink(o.debugcon === 'none' ? null : 2);
   let machine: Machine;
   try {
-    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START, trace });
+    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START, trace, engine });
   } catch (e) {
     if (e instanceof MachineError) return fail(`--mem ${formatSize(ramSize)}: ${e.message}`, 2);
     throw e;
@@ -145,6 +173,11 @@ export function registerRun(program: Command): void {
     .option('--ips <n>', 'guest instructions per guest second (virtual time)', String(DEFAULT_IPS))
     .option('--realtime', 'start the RTC at the host time of day (default: a fixed date, for reproducible runs)')
     .option('--success-exit-code <n>', 'exit with 0 when the guest ends with this status (e.g. 33 from debug-exit 0x10)')
+    .option('--engine <engine>', 'interp: interpret everything; dbt: translate code to WebAssembly', 'dbt')
+    .option('--kernel-exec <how>', 'with --engine dbt: sim (kernel code interpreted, user code translated) or dbt (both translated)', 'sim')
+    .option('--tc-index <key>', 'translation-cache key: phys (guest-physical PC), virt (guest-virtual PC, flushed on CR3 writes), virt-noflush (deliberately wrong)', 'phys')
+    .option('--tc-threshold <n>', 'executions of a block before it is translated (0: at once)')
+    .option('--tc-size <n>', 'translated blocks kept before the whole cache is flushed')
     .option('--sensitive <policy>', 'sensitive unprivileged instructions in user code: emulate (answer from virtual state), leak (pre-VT trap-and-emulate), umip (#GP)', 'emulate')
     .option('--trace <events>', 'log guest events on stderr: exec (each instruction, disassembled), int (each interrupt/exception); comma-separated')
     .option('--stats [format]', 'print statistics on stderr at the end: table (default) or json')

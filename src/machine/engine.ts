@@ -9,6 +9,7 @@ import {
 } from '../interp/interpreter.js';
 import { SYSTEM_REGISTRARS } from '../interp/system-register.js';
 import type { SystemContext } from '../system/context.js';
+import { createDbtEngine, type DbtOptions } from '../dbt/engine.js';
 
 export const ENGINE_LIMIT = RUN_LIMIT;
 export const ENGINE_HALT = RUN_HALT;
@@ -24,9 +25,19 @@ export interface Engine {
   stats(): Record<string, number>;
 }
 
-/** The interpreter with every handler set: the general-purpose and the system instructions. */
-export function createEngine(ctx: SystemContext): Engine {
+export interface EngineOptions {
+  /** 'interp': everything interpreted; 'dbt' (default): user code (and with kernelExec 'dbt' also kernel code) translated. */
+  engine?: 'interp' | 'dbt';
+  dbt?: DbtOptions;
+}
+
+/**
+ * The interpreter with every handler set (the general-purpose and the system instructions), and
+ * the translator on top of it unless `engine` is 'interp'.
+ */
+export function createEngine(ctx: SystemContext, opts: EngineOptions = {}): Engine {
   const interp = new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
+  if ((opts.engine ?? 'dbt') === 'dbt') return createDbtEngine(ctx, interp, opts.dbt ?? {});
   return {
     run: (stopAt) => interp.run(stopAt),
     invalidatePage: (page) => interp.invalidatePage(page),

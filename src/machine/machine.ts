@@ -26,7 +26,7 @@ import { registerDump } from './dump.js';
 import { applyFirmwareState } from './firmware.js';
 import { TraceEngine, type TraceOptions } from './trace.js';
 import { powerOnReset } from './reset.js';
-import { createEngine, ENGINE_HALT, ENGINE_LIMIT, ENGINE_TRIPLE_FAULT, ENGINE_UNSUPPORTED, type Engine } from './engine.js';
+import { createEngine, type EngineOptions, ENGINE_HALT, ENGINE_LIMIT, ENGINE_TRIPLE_FAULT, ENGINE_UNSUPPORTED, type Engine } from './engine.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM1_IRQ = 4;
@@ -50,6 +50,8 @@ export interface MachineOptions {
   ips: number;
   /** The RTC's time of day at instruction 0, in seconds since the Unix epoch. */
   rtcStart: number;
+  /** Which engine runs the guest, and the translator's options. */
+  engine?: EngineOptions;
   /** --trace events and where their lines go. */
   trace?: { opts: TraceOptions; out: (line: string) => void };
 }
@@ -123,7 +125,7 @@ export class Machine implements StopRequester {
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(options.debugconSink));
 
     powerOnReset(this.views);
-    const engine = createEngine(this.ctx);
+    const engine = createEngine(this.ctx, options.engine);
     this.engine = options.trace ? new TraceEngine(engine, this.ctx, options.trace.opts, options.trace.out) : engine;
     this.phys.onCodeWrite = (page) => this.engine.invalidatePage(page);
   }

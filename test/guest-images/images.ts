@@ -37,13 +37,14 @@ export interface BootResult {
  * the serial port (`etc/sercon-port` = 0) and drop the iPXE option ROM (`-net none`); those two
  * change nothing the kernel sees.
  */
-export function bootQemu(image: string, timeoutMs = 20_000): BootResult {
+export function bootQemu(image: string, timeoutMs = 20_000, append = ''): BootResult {
   const r = spawnSync(
     'qemu-system-x86_64',
     [
       '-accel', 'tcg', '-cpu', `qemu64,vendor=${VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
       '-net', 'none', '-fw_cfg', 'name=etc/sercon-port,string=0',
+      ...(append ? ['-append', append] : []),
       '-kernel', image,
     ],
     { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
@@ -52,10 +53,10 @@ export function bootQemu(image: string, timeoutMs = 20_000): BootResult {
 }
 
 /** Boots an image on ringvm through its command line, as a user would. */
-export function bootRingvm(image: string, timeoutMs = 30_000): BootResult {
+export function bootRingvm(image: string, timeoutMs = 30_000, append = '', extra: string[] = []): BootResult {
   const r = spawnSync(
     join(ROOT, 'node_modules/.bin/tsx'),
-    [join(ROOT, 'src/cli/main.ts'), 'run', image],
+    [join(ROOT, 'src/cli/main.ts'), 'run', image, ...(append ? ['--append', append] : []), ...extra],
     { cwd: ROOT, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
   );
   return { serial: r.stdout ?? Buffer.alloc(0), status: r.status, stderr: String(r.stderr ?? '') };
