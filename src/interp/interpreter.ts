@@ -72,6 +72,8 @@ export class Interpreter {
   private readonly rowPriv: Uint8Array;
   private readonly rowKind: Uint8Array;
   private readonly pages = new Map<number, PageCache>();
+  /** Invalidated page caches kept for reuse. */
+  private readonly spare: PageCache[] = [];
   private lastPageNo = -1;
   private lastPage: PageCache | null = null;
   /** Scratch for instructions decoded each time (page-crossing, outside RAM). */
@@ -102,9 +104,15 @@ export class Interpreter {
 
   /** Drops every decoded instruction of guest-physical page `page` (a store hit it). */
   invalidatePage(page: number): void {
-    if (this.pages.delete(page)) {
+    const cache = this.pages.get(page);
+    if (cache !== undefined) {
+      this.pages.delete(page);
       const u8 = this.cpu.u8;
       u8[CODE_BITMAP_BASE + (page >>> 3)] &= ~(1 << (page & 7));
+      // Recycle it: pages that mix code and data are invalidated and refilled all the time. The
+      // Decoded objects are not reused (a running handler may still hold one), only the arrays.
+      cache.bits.fill(0);
+      if (this.spare.length < 64) this.spare.push(cache);
     }
     if (page === this.lastPageNo) {
       this.lastPageNo = -1;
@@ -420,7 +428,7 @@ export class Interpreter {
   private store(pageNo: number, off: number, bits: number, d: Decoded): void {
     let page = this.pages.get(pageNo);
     if (page === undefined) {
-      page = new PageCache();
+      page = this.spare.pop() ?? new PageCache();
       this.pages.set(pageNo, page);
       const u8 = this.cpu.u8;
       u8[CODE_BITMAP_BASE + (pageNo >>> 3)] |= 1 << (pageNo & 7);
