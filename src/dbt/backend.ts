@@ -357,6 +357,7 @@ class Emitter {
         break;
       case IR_RIPREL:
         f.get(this.entry).i64(b, 0).op(OP.i64Add);
+        this.wrapRip();
         f.set(t[a]);
         break;
       case IR_CANON:

@@ -4,8 +4,8 @@
  *
  * Key (--tc-index): `phys` uses the guest-physical address of the block's first byte, `virt` and
  * `virt-noflush` its linear address; both are combined with the mode bits that change the
- * translation (MODE_*, CPL, SS.B) as key = address * 64 + modeKey (exact in a double: addresses
- * are below 2^47). A block is entered only while `valid`; invalidation and flushes clear it, so a
+ * translation (MODE_*, CPL, SS.B, flat 32-bit segments) as key = address * 128 + modeKey (exact in
+ * a double: addresses are below 2^47). A block is entered only while `valid`; invalidation and flushes clear it, so a
  * stale reference held by the dispatcher cannot run.
  */
 import { CODE_BITMAP_BASE } from '../cpu/state.js';
@@ -42,7 +42,7 @@ export class Block {
     /** CS base and limit it was decoded under (checked outside 64-bit mode). */
     readonly csBase: number,
     readonly csLimit: number,
-    /** MODE_* | CPL << 3 | SS.B << 5. */
+    /** MODE_* | CPL << 3 | SS.B << 5 | flat-segments << 6. */
     readonly modeKey: number,
   ) {}
   get n(): number {

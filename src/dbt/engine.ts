@@ -27,7 +27,7 @@ import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
 import type { Decoded } from '../cpu/decoded.js';
 import {
   ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_REAL, MODE_VM86, OFF_MODE, MODE_PROT32, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT,
-  OFF_INT_SHADOW, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
+  OFF_INT_SHADOW, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
 } from '../cpu/state.js';
 import { tableRows } from '../cpu/table.js';
 import type { Interpreter } from '../interp/interpreter.js';
@@ -77,6 +77,23 @@ const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
 const KERNEL_SLICE = 256;
 /** Jump-cache entries (a power of two). */
 const JC_MASK = 4095;
+
+/**
+ * CS, SS, DS and ES are flat: base 0, 4 GiB limit, present; data segments writable and not
+ * expand-down, SS 32-bit. The interpreter's segment checks then never fail and add nothing, so
+ * flat 32-bit code gets inline memory accesses and branches (mode-key bit 64).
+ */
+function flatSegments(u32: Uint32Array): boolean {
+  for (const s of FLAT_SEGS) {
+    const o = segOffset(s);
+    if (u32[(o + SEG_BASE) >> 2] !== 0 || u32[(o + SEG_LIMIT) >> 2] !== 0xffffffff) return false;
+    const attr = u32[(o + SEG_ATTR) >> 2];
+    if ((attr & 0x80) === 0) return false;
+    if (s !== SEG_CS && (attr & 0x1e) !== 0x12) return false;
+  }
+  return (u32[IX_SS_ATTR] & ATTR_DB) !== 0;
+}
+const FLAT_SEGS = [SEG_CS, SEG_SS, SEG_DS, SEG_ES];
 
 export function createDbtEngine(ctx: SystemContext, interp: Interpreter, opts: DbtOptions = {}): DbtEngine {
   const e = new Dbt(ctx, interp, opts);
@@ -187,7 +204,7 @@ class Dbt implements DbtEngine {
       const pa = mmu.translate(lin, ACCESS_FETCH, user);
       mmu.fault = 0;
       const ssb = (u32[IX_SS_ATTR] & ATTR_DB) !== 0 ? 1 : 0;
-      const modeKey = mode | (cpl << 3) | (ssb << 5);
+      const modeKey = mode | (cpl << 3) | (ssb << 5) | (mode === MODE_PROT32 && flatSegments(u32) ? 64 : 0);
       let b: Block | null = null;
       // The jump cache: the last block entered at this linear PC, checked against the mode key and,
       // under phys indexing, the physical address the PC maps to now.
@@ -199,7 +216,7 @@ class Dbt implements DbtEngine {
         b = jb;
         this.st.hits++;
       } else if (pa >= 0 && ctx.phys.isRam(pa, 1)) {
-        const key = (this.index === INDEX_PHYS ? pa : lin) * 64 + modeKey;
+        const key = (this.index === INDEX_PHYS ? pa : lin) * 128 + modeKey;
         b = this.cache.get(key) ?? null;
         if (b !== null && mode !== MODE_LONG64 &&
           (b.rip !== rip || b.csBase !== u32[IX_CS_BASE] || b.csLimit !== u32[IX_CS_LIMIT])) {
@@ -375,7 +392,7 @@ class Dbt implements DbtEngine {
       this.decIdx.push(i);
       this.decOff.push(code.offs[i]);
     }
-    const modeKey = ((key % 64) + 64) % 64;
+    const modeKey = ((key % 128) + 128) % 128;
     const b = new Block(key, pa, lin, rip, mode, user, code.insns, code.offs, code.bytes, code.endsBranch, gidBase,
       u32[IX_CS_BASE], u32[IX_CS_LIMIT], modeKey);
     this.st.blocksDecoded++;
@@ -390,7 +407,8 @@ class Dbt implements DbtEngine {
    */
   private compile(b: Block): void {
     const t0 = performance.now();
-    const link = b.mode === MODE_LONG64 && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
+    const flat = (b.modeKey & 64) !== 0;
+    const link = (b.mode === MODE_LONG64 || flat) && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
     let members: Block[] = [b];
     if (link) {
       const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
@@ -398,7 +416,7 @@ class Dbt implements DbtEngine {
       if (!members.includes(b)) members.push(b);
     }
     const blocks: BackendBlock[] = members.map((x) => ({
-      ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline),
+      ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline, flat),
       insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
     }));
     const bytes = buildModule(this.memPages, [{ blocks, mode: b.mode, user: b.user, link }]);

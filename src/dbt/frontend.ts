@@ -8,13 +8,13 @@
  *
  * Lowering: the instructions listed in `INLINE` (MOV, ADD/SUB/AND/OR/XOR/CMP/TEST, INC/DEC, LEA,
  * MOVZX/MOVSX, PUSH/POP, Jcc/JMP/CALL/RET) become micro-ops; register forms in every mode, memory
- * forms and control transfers in 64-bit mode with DS/ES/SS/CS (flat) segments. Everything else is
+ * forms and control transfers in 64-bit mode (not FS/GS) and in flat 32-bit code (DS/ES/SS). Everything else is
  * an IR_HELPER: the interpreter's handler for that one instruction, so every block runs from day one.
  */
 import { DEC_OK, Decoded } from '../cpu/decoded.js';
 import { decode } from '../cpu/decoder.js';
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
-import { MODE_LONG64, REG_RSP, SEG_FS, SEG_SS } from '../cpu/state.js';
+import { MODE_LONG64, MODE_PROT32, REG_RSP, SEG_DS, SEG_ES, SEG_FS, SEG_SS } from '../cpu/state.js';
 import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
 import { ROW_FLAGS, tableRows } from '../cpu/table.js';
 import {
@@ -60,13 +60,16 @@ export function decodeBlock(u8: Uint8Array, ramOff: number, pa: number, ramSize:
     insns.push(d);
     offs.push(off);
     off += d.length;
-    if ((f & F_BRANCH) !== 0 || (f & F_PRIV) !== 0) {
+    if ((f & F_BRANCH) !== 0 || (f & F_PRIV) !== 0 || SEG_LOAD[d.row] !== 0) {
       endsBranch = (f & F_BRANCH) !== 0;
       break;
     }
   }
   return { insns, offs, bytes: off, endsBranch };
 }
+
+/** Rows that load a segment register: the block ends after them (its translation assumed the old one). */
+const SEG_LOAD = Uint8Array.from(tableRows, (r) => (/^(movSw|pop(ES|SS|DS|FS|GS)$|l(ds|es|ss|fs|gs)[A-Z])/.test(r.name) ? 1 : 0));
 
 // ---- which rows are lowered inline -----------------------------------------------------------
 
@@ -130,19 +133,22 @@ const maskLo = (size: number, v: number): number => (size === 1 ? v & 0xff : siz
 
 /**
  * Lowers a decoded block to IR. `mode` is the block's MODE_*; memory operands and control
- * transfers are inline only in 64-bit mode (no segment limits there). `inline` false makes every
- * instruction a helper call (the day-one translation, kept for parity checks).
+ * transfers are inline in 64-bit mode (no segment limits there) and in 32-bit code whose CS, DS,
+ * ES and SS are flat (`flat`: base 0, 4 GiB limit, writable data, 32-bit stack), where the
+ * interpreter's segment checks cannot fail. `inline` false makes every instruction a helper call
+ * (the day-one translation, kept for parity checks).
  */
-export function lowerBlock(code: BlockCode, mode: number, inline = true): IrBlock {
+export function lowerBlock(code: BlockCode, mode: number, inline = true, flat = false): IrBlock {
   const ir = new IrBlock();
   const long = mode === MODE_LONG64;
+  const sw = long ? 8 : flat && mode === MODE_PROT32 ? 4 : 0;
   const n = code.insns.length;
   let lastHelper = false;
   for (let i = 0; i < n; i++) {
     const d = code.insns[i];
     const off = code.offs[i];
     ir.emit(IR_INSN, i, off, d.length);
-    const ok = inline && lowerOne(ir, d, i, off, long);
+    const ok = inline && lowerOne(ir, d, i, off, sw);
     lastHelper = !ok;
     if (!ok) ir.emit(IR_HELPER, i);
   }
@@ -167,13 +173,15 @@ function constImm(ir: IrBlock, t: number, d: Decoded, size: number): void {
 }
 
 /** Emits the micro-ops of one instruction; false when it must run as a helper (nothing emitted). */
-function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, long: boolean): boolean {
+/** sw: stack and branch width: 8 in 64-bit mode, 4 in flat 32-bit code, 0 otherwise. */
+function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): boolean {
+  const long = sw === 8;
   const kind = ROW_KIND[d.row];
   if (kind === K_NONE || d.lock !== 0) return false;
   const size = ROW_BYTE[d.row] !== 0 ? 1 : d.opSize;
   // Memory operands: 64-bit mode, flat segments only (FS/GS bases and limits go to the helper).
   const mem = d.hasModrm !== 0 && d.mod !== 3;
-  if (mem && (!long || d.seg >= SEG_FS)) return false;
+  if (mem && (long ? d.seg >= SEG_FS : sw === 0 || !(d.seg === SEG_DS || d.seg === SEG_ES || d.seg === SEG_SS))) return false;
   const memOp = (t: number): void => ir.emit(IR_EA, t, d.base, d.index, d.scale, i);
   const alu = ROW_ALU[d.row];
   switch (kind) {
@@ -265,50 +273,50 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, long: boolean
     }
     case K_PUSH_Z:
     case K_PUSH_I:
-      if (!long || d.opSize !== 8) return false;
-      if (kind === K_PUSH_Z) getReg(ir, T0, d, d.rm, 8);
-      else ir.emit(IR_CONST, T0, d.imm, d.immHi);
-      getReg(ir, T1, d, REG_RSP, 8);
-      ir.emit(IR_CONST, T2, 8, 0);
-      ir.emit(IR_ALU, ALU_SUB, 8, T1, T1, T2);
-      ir.emit(IR_STORE, T1, T0, 8, i, SEG_SS);
-      putReg(ir, d, REG_RSP, 8, T1);
+      if (sw === 0 || d.opSize !== sw) return false;
+      if (kind === K_PUSH_Z) getReg(ir, T0, d, d.rm, sw);
+      else ir.emit(IR_CONST, T0, d.imm, sw === 8 ? d.immHi : 0);
+      getReg(ir, T1, d, REG_RSP, sw);
+      ir.emit(IR_CONST, T2, sw, 0);
+      ir.emit(IR_ALU, ALU_SUB, sw, T1, T1, T2);
+      ir.emit(IR_STORE, T1, T0, sw, i, SEG_SS);
+      putReg(ir, d, REG_RSP, sw, T1);
       return true;
     case K_POP_Z:
-      if (!long || d.opSize !== 8) return false;
-      getReg(ir, T1, d, REG_RSP, 8);
-      ir.emit(IR_LOAD, T0, T1, 8, i, SEG_SS);
-      ir.emit(IR_CONST, T2, 8, 0);
-      ir.emit(IR_ALU, ALU_ADD, 8, T1, T1, T2);
-      putReg(ir, d, REG_RSP, 8, T1);
-      putReg(ir, d, d.rm, 8, T0);
+      if (sw === 0 || d.opSize !== sw) return false;
+      getReg(ir, T1, d, REG_RSP, sw);
+      ir.emit(IR_LOAD, T0, T1, sw, i, SEG_SS);
+      ir.emit(IR_CONST, T2, sw, 0);
+      ir.emit(IR_ALU, ALU_ADD, sw, T1, T1, T2);
+      putReg(ir, d, REG_RSP, sw, T1);
+      putReg(ir, d, d.rm, sw, T0);
       return true;
     case K_JCC:
-      if (!long) return false;
+      if (sw === 0 || d.opSize !== sw) return false;
       ir.emit(IR_EXITCC, d.cond, off + d.length + d.imm, off + d.length);
       return true;
     case K_JMP:
-      if (!long) return false;
+      if (sw === 0 || d.opSize !== sw) return false;
       ir.emit(IR_EXITREL, off + d.length + d.imm);
       return true;
     case K_CALL:
-      if (!long || d.opSize !== 8) return false;
+      if (sw === 0 || d.opSize !== sw) return false;
       ir.emit(IR_RIPREL, T0, off + d.length);
-      getReg(ir, T1, d, REG_RSP, 8);
-      ir.emit(IR_CONST, T2, 8, 0);
-      ir.emit(IR_ALU, ALU_SUB, 8, T1, T1, T2);
-      ir.emit(IR_STORE, T1, T0, 8, i, SEG_SS);
-      putReg(ir, d, REG_RSP, 8, T1);
+      getReg(ir, T1, d, REG_RSP, sw);
+      ir.emit(IR_CONST, T2, sw, 0);
+      ir.emit(IR_ALU, ALU_SUB, sw, T1, T1, T2);
+      ir.emit(IR_STORE, T1, T0, sw, i, SEG_SS);
+      putReg(ir, d, REG_RSP, sw, T1);
       ir.emit(IR_EXITREL, off + d.length + d.imm);
       return true;
     case K_RET:
-      if (!long || d.opSize !== 8) return false;
-      getReg(ir, T1, d, REG_RSP, 8);
-      ir.emit(IR_LOAD, T0, T1, 8, i, SEG_SS);
-      ir.emit(IR_CANON, T0, i);
-      ir.emit(IR_CONST, T2, 8, 0);
-      ir.emit(IR_ALU, ALU_ADD, 8, T1, T1, T2);
-      putReg(ir, d, REG_RSP, 8, T1);
+      if (sw === 0 || d.opSize !== sw) return false;
+      getReg(ir, T1, d, REG_RSP, sw);
+      ir.emit(IR_LOAD, T0, T1, sw, i, SEG_SS);
+      if (long) ir.emit(IR_CANON, T0, i);
+      ir.emit(IR_CONST, T2, sw, 0);
+      ir.emit(IR_ALU, ALU_ADD, sw, T1, T1, T2);
+      putReg(ir, d, REG_RSP, sw, T1);
       ir.emit(IR_EXITT, T0);
       return true;
     default:

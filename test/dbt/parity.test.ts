@@ -201,6 +201,45 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
       ret`);
   });
 
+  it('flat 32-bit code: recursion, RMW memory, byte registers, a DS reload, a #PF mid-block', () => {
+    const r = parity(`
+      mov esi, ${DATA}
+      mov edi, 12
+      call fib
+      mov [esi], eax
+      mov ecx, 100
+    L: add [esi+ecx*4], ecx
+      mov al, [esi+ecx]
+      add ah, al
+      movzx edx, ah
+      sub dword [esi+ecx*8], edx
+      push edx
+      pop ebx
+      dec ecx
+      jnz L
+      mov ax, 0x1b
+      mov ds, ax
+      add ebx, [esi]
+      mov eax, [${ABSENT}]
+      hlt
+    fib: cmp edi, 2
+      jb .s
+      push edi
+      dec edi
+      call fib
+      pop edi
+      push eax
+      sub edi, 2
+      call fib
+      pop edx
+      add eax, edx
+      add edi, 2
+      ret
+    .s: mov eax, edi
+      ret`, 200_000, 32);
+    expect(r.regs[0] & 0xffn).toBe(14n);
+  });
+
   it('32-bit compatibility-mode user code (register ops inline, the rest helpers)', () => {
     parity(`
       mov esi, ${DATA}
