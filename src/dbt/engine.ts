@@ -20,7 +20,8 @@
  * delivering); a block that would pass `stopAt` is left to the interpreter, so runs stop at exactly
  * the same instruction. Self-modifying code: a store to a page holding translated code reaches
  * `invalidatePage` (PhysicalMemory.onCodeWrite) before it lands; the page's blocks are dropped, and
- * if the running block was one of them it stops after the storing instruction.
+ * if the running block was one of them it stops after the storing instruction. A page invalidated
+ * DEMOTE_AFTER times (code and hot data sharing it) is no longer translated (`pagesDemoted`).
  */
 import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
 import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
@@ -77,6 +78,8 @@ const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
 const KERNEL_SLICE = 256;
 /** Jump-cache entries (a power of two). */
 const JC_MASK = 4095;
+/** A page whose blocks were invalidated this many times runs in the interpreter from then on. */
+const DEMOTE_AFTER = 32;
 
 /**
  * CS, SS, DS and ES are flat: base 0, 4 GiB limit, present; data segments writable and not
@@ -125,11 +128,14 @@ class Dbt implements DbtEngine {
   private lastCr3 = -1;
   private readonly helperByRow: Float64Array;
   private jcache: (Block | undefined)[] = new Array(JC_MASK + 1);
+  /** Invalidations per physical page, and the pages that stopped being translated because of them. */
+  private readonly invalCount = new Map<number, number>();
+  private readonly demoted = new Set<number>();
 
   private st = {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
-    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, modules: 0, regionBlocks: 0,
+    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, modules: 0, regionBlocks: 0, pagesDemoted: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -385,6 +391,10 @@ class Dbt implements DbtEngine {
       this.st.flushesSize++;
     }
     const room = mode === MODE_LONG64 ? Infinity : u32[IX_CS_LIMIT] - rip + 1;
+    if (this.demoted.has(Math.floor(pa / 4096))) {
+      // code and hot data share this page: leave it to the interpreter (an empty block)
+      return new Block(key, pa, lin, rip, mode, user, [], [], 0, false, 0, 0, 0, ((key % 128) + 128) % 128);
+    }
     const code = decodeBlock(this.ctx.views.u8, RAM_BASE, pa, this.ctx.phys.ramSize, mode, cpl, room);
     const gidBase = this.dec.length;
     for (let i = 0; i < code.insns.length; i++) {
@@ -443,6 +453,12 @@ class Dbt implements DbtEngine {
     if (n > 0) {
       this.st.invalidations++;
       this.st.invalidatedBlocks += n;
+      const k = (this.invalCount.get(page) ?? 0) + 1;
+      this.invalCount.set(page, k);
+      if (k === DEMOTE_AFTER) {
+        this.demoted.add(page);
+        this.st.pagesDemoted++;
+      }
     }
   }
 

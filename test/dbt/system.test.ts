@@ -129,3 +129,26 @@ describe.skipIf(!hasNasm)('lockstep', () => {
     expect(boundaries).toBeGreaterThan(100);
   });
 });
+
+describe.skipIf(!hasNasm)('code and data on one page', () => {
+  it('a page whose code keeps being invalidated goes to the interpreter, with the same result', () => {
+    const prog = asm(`
+      mov ecx, 300
+    L: add [rel counter], ecx
+      inc rbx
+      dec ecx
+      jnz L
+      mov rax, [rel counter]
+      hlt
+    counter: dq 0`);
+    const ref = new ParityMachine(prog, null).run(100_000);
+    const m = new ParityMachine(prog, { threshold: 0 });
+    const got = m.run(100_000);
+    expect(got.count).toBe(ref.count);
+    expect(got.regs).toEqual(ref.regs);
+    expect(got.code).toEqual(ref.code);
+    const st = m.dbt!.stats();
+    expect(st.pagesDemoted).toBe(1);
+    expect(st.invalidations).toBeLessThan(40);
+  });
+});
