@@ -200,6 +200,42 @@ main:
 .never:
     int 0x80
     ENDTRY
+    ; rings 1 and 2: code/data for both, a DPL-2 call gate to ring 1 at 0x70
+    mov dword [gdt + 0x58], 0x0000FFFF
+    mov dword [gdt + 0x5C], 0x00CFDA00 ; 0x58 ring-2 code
+    mov dword [gdt + 0x60], 0x0000FFFF
+    mov dword [gdt + 0x64], 0x00CFD200 ; 0x60 ring-2 data
+    mov dword [gdt + 0x68], 0x0000FFFF
+    mov dword [gdt + 0x6C], 0x00CFBA00 ; 0x68 ring-1 code
+    mov dword [gdt + 0x78], 0x0000FFFF
+    mov dword [gdt + 0x7C], 0x00CFB200 ; 0x78 ring-1 data
+    mov eax, ring1_target
+    mov [gdt + 0x70], ax
+    mov word [gdt + 0x72], 0x68
+    mov word [gdt + 0x74], 0xCC00   ; present, DPL 2, 32-bit call gate, no parameters
+    shr eax, 16
+    mov [gdt + 0x76], ax
+    mov dword [tss + 12], ustack_top - 256 ; ESP1
+    mov dword [tss + 16], K_DATA    ; SS1: a DPL-0 segment, wrong for CPL 1
+    PRINT "ring 2 far call through a gate to ring 1, TSS.SS1 invalid: "
+    TRY
+    call ring2
+    call 0x70 | 2:0
+    int 0x80
+    ENDTRY
+    mov dword [tss + 16], 0x78 | 1  ; SS1: ring-1 data
+    PRINT "same with a valid TSS.SS1: "
+    TRY
+    call ring2
+    call 0x70 | 2:0
+    mov [saved_esp], esp
+    int 0x80
+    ENDTRY
+    PRINT "back in ring 2 after RETF, esp="
+    mov eax, [saved_esp]
+    call puthex8
+    PRINT 10
+
     PRINT "#NP inside #NP delivery gives #DF: "
     mov eax, 11
     mov edx, exc_stubs
@@ -214,7 +250,51 @@ main:
     call set_gate
     ret
 
+; ring2: return to the caller in ring 2 (stack at ustack_top - 512).
+ring2:
+    pop edi
+    mov ax, 0x60 | 2                ; ring-2 data in DS/ES (IRET would null DPL-0 ones)
+    mov ds, ax
+    mov es, ax
+    push dword 0x60 | 2
+    push dword ustack_top - 512
+    push dword 2
+    push dword 0x58 | 2
+    push edi
+    iretd
+
+; ring1_target: ring 1, through the call gate: print what the CPU pushed, RETF to ring 2.
+ring1_target:
+    push ebx
+    lea ebx, [esp + 4]
+    PRINT "in ring 1: cs="
+    mov eax, cs
+    mov ecx, 4
+    call puthex
+    PRINT " ss="
+    mov eax, ss
+    call puthex
+    PRINT " pushed eip="
+    mov eax, [ebx]
+    call puthex8
+    PRINT " cs="
+    mov eax, [ebx + 4]
+    call puthex
+    PRINT " esp="
+    mov eax, [ebx + 8]
+    call puthex8
+    PRINT " ss="
+    mov eax, [ebx + 12]
+    call puthex
+    PRINT " at="
+    mov eax, ebx
+    call puthex8
+    PRINT 10
+    pop ebx
+    retf
+
 align 4
+saved_esp: dd 0
 bounds:  dd 0, 10
 scratch: dd 0
 
