@@ -94,7 +94,10 @@ export function attachStdin(machine: Machine): () => void {
     machine.inputOpen = false;
     machine.input([]);
   };
-  if (stdin.isTTY) stdin.setRawMode(true);
+  if (stdin.isTTY) {
+    stdin.setRawMode(true);
+    machine.idleInRealTime = true;
+  }
   stdin.on('data', onData);
   stdin.on('end', onEnd);
   stdin.on('error', onEnd);

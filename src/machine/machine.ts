@@ -88,6 +88,8 @@ export class Machine implements StopRequester {
   private stop: StopInfo | null = null;
   /** True while something outside the guest can still raise an interrupt (console input). */
   inputOpen = false;
+  /** True when a person types at a terminal: an idle guest then waits in real time. */
+  idleInRealTime = false;
   private inputWaiter: (() => void) | null = null;
 
   constructor(readonly options: MachineOptions) {
@@ -203,6 +205,29 @@ export class Machine implements StopRequester {
   private async waitWhileHalted(): Promise<boolean> {
     const v = this.views;
     const ifSet = (v.lo(OFF_RFLAGS) & FLAG_IF) !== 0;
+    if (ifSet && this.clock.hasTimers() && this.idleInRealTime) {
+      // Someone is typing: let an idle guest wait in real time (one guest second per host second at
+      // --ips) instead of racing its clock ahead while nobody types.
+      const now = this.instructions();
+      const deadline = Math.min(this.clock.nextDeadline(), this.options.maxInsns);
+      const ms = Math.min(1000, ((deadline - now) / this.options.ips) * 1000);
+      let typed = false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        this.inputWaiter = () => {
+          typed = true;
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.inputWaiter = null;
+      if (!typed) {
+        this.clock.advanceTo(deadline);
+        this.clock.fireDue();
+      }
+      if (this.interruptPending()) v.u32[OFF_HALTED >>> 2] = 0;
+      return true;
+    }
     if (ifSet && this.clock.hasTimers()) {
       // Jump virtual time from deadline to deadline until an interrupt can wake the CPU. Timers
       // whose interrupts are all masked would make that endless: give up after many jumps.
