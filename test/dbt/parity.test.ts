@@ -153,6 +153,9 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     expect(parity('mov eax, 5\n xor ecx, ecx\n add eax, 1\n div ecx\n mov eax, 1\n hlt').regs[0] & 0xffn).toBe(0n);
     expect(parity('mov eax, 5\n add eax, 1\n ud2\n hlt').regs[0] & 0xffn).toBe(6n);
     expect(parity('mov rax, 0x8000000000000000\n push rax\n mov ebx, 1\n ret').regs[0] & 0xffn).toBe(13n);
+    // INT n through a DPL-0 gate from CPL 3 is #GP; SYSCALL with EFER.SCE clear is #UD
+    expect(parity('mov eax, 5\n add eax, 1\n int 0x21\n hlt').regs[0] & 0xffn).toBe(13n);
+    expect(parity('mov eax, 5\n add eax, 1\n syscall\n hlt').regs[0] & 0xffn).toBe(6n);
   });
 
   it('self-modifying code: a following block, the same block, and a page reused for new code', () => {
