@@ -20,10 +20,6 @@ if (!qemu) console.warn('system-kernels: qemu-system-x86_64 not installed; check
 /** Lines (kernel, line prefix) where ringvm disagrees with the SDM today, each with why. */
 /** `lines`: how many expected lines the failure spans (default 1). */
 const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: string }[] = [
-  {
-    kernel: 'exc64', prefix: 'single step: ', lines: 2,
-    reason: 'RFLAGS.TF single-step traps (#DB after the next instruction) are not raised, so DR6.BS stays 0',
-  },
   { kernel: 'pf32', prefix: 'PAE: mov cr3 with a PDPTE that sets reserved bit 5, at ', reason: 'MOV CR3 in PAE mode does not load and check the PDPTEs' },
   { kernel: 'priv64', prefix: 'ring 3 misaligned dword read, CR0.AM=1, AC=1, at ', reason: 'alignment checking (#AC) is not implemented' },
 ];
