@@ -261,6 +261,13 @@ export class Cpu {
   rd64(s: number, off: number): number {
     const l = this.linear(s, off, 8, false);
     if (this.mmu.fault !== 0) return 0;
+    const a = l | 0;
+    const e = tlbEntryWord(a, this.user);
+    if ((a & 7) === 0 && this.m[e + TE_READ] === (Math.floor(l / TAG_DIV) | 0)) {
+      const w = (this.u32[e + TE_HOST] + (a & 0xfff)) >>> 2;
+      this.hi = this.m[w + 1];
+      return this.m[w];
+    }
     const lo = this.mmu.read64(l, this.user) | 0;
     this.hi = this.mmu.hi | 0;
     return lo;
@@ -288,7 +295,16 @@ export class Cpu {
   /** An 8-byte store that writes nothing if either half faults. */
   wr64(s: number, off: number, lo: number, hi: number): void {
     const l = this.linear(s, off, 8, true);
-    if (this.mmu.fault === 0) this.mmu.write64(l, lo >>> 0, hi >>> 0, this.user);
+    if (this.mmu.fault !== 0) return;
+    const a = l | 0;
+    const e = tlbEntryWord(a, this.user);
+    if ((a & 7) === 0 && this.m[e + TE_WRITE] === (Math.floor(l / TAG_DIV) | 0)) {
+      const w = (this.u32[e + TE_HOST] + (a & 0xfff)) >>> 2;
+      this.m[w] = lo;
+      this.m[w + 1] = hi;
+      return;
+    }
+    this.mmu.write64(l, lo >>> 0, hi >>> 0, this.user);
   }
   /** A read of `size` bytes (1/2/4/8) at offset off of segment s. */
   rd(s: number, off: number, size: number): number {
