@@ -11,6 +11,9 @@
  *   kernelExec  'sim' (default: CPL 0 interpreted) | 'dbt'                     --kernel-exec
  *   tcSize      blocks in the cache before a full flush (default 65536)         --tc-size
  *   inline      false: every instruction is a helper call (day-one mode, for parity checks)
+ *   trace       receives trace lines by kind: 'in_asm' (guest code of each translated region),
+ *               'out_asm' (its wasm text), 'exec' (each block entered), 'tc' (translations,
+ *               invalidations, flushes), for --trace in_asm,out_asm,exec,tc
  *   onBlock     called with the instruction count after every block the translator ran (state
  *               written back): the lockstep hook that compares with a reference engine; it
  *               turns off links between blocks so control comes back after each one
@@ -27,8 +30,8 @@ import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
 import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
 import type { Decoded } from '../cpu/decoded.js';
 import {
-  ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_REAL, MODE_VM86, OFF_MODE, MODE_PROT32, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST, OFF_HALTED, OFF_INSN_COUNT,
-  OFF_INT_SHADOW, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
+  ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
+  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
 } from '../cpu/state.js';
 import { tableRows } from '../cpu/table.js';
 import type { Interpreter } from '../interp/interpreter.js';
@@ -40,11 +43,15 @@ import { ACCESS_FETCH, canonical } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { deliverFault } from '../system/interrupts.js';
 import {
-  CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_HI, SCRATCH_LO, buildModule,
+  CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_HI, SCRATCH_LO, buildModule, regionBody,
   type BackendBlock,
 } from './backend.js';
 import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
 import { decodeBlock, lowerBlock } from './frontend.js';
+import { disassemble } from '../cpu/disasm.js';
+import { wasmText } from './wasm/text.js';
+
+const hex = (v: number): string => (v < 0 ? `-${(-v).toString(16)}` : v.toString(16));
 
 export interface DbtOptions {
   tcIndex?: 'phys' | 'virt' | 'virt-noflush';
@@ -53,6 +60,7 @@ export interface DbtOptions {
   tcSize?: number;
   inline?: boolean;
   onBlock?: (count: number) => void;
+  trace?: (kind: 'in_asm' | 'out_asm' | 'exec' | 'tc', line: string) => void;
 }
 
 export interface DbtEngine {
@@ -112,6 +120,7 @@ class Dbt implements DbtEngine {
   private readonly tcSize: number;
   private readonly inline: boolean;
   private readonly onBlock: ((count: number) => void) | undefined;
+  private readonly trace: DbtOptions['trace'];
   private readonly memPages: number;
   private readonly imports: WebAssembly.Imports;
 
@@ -147,6 +156,7 @@ class Dbt implements DbtEngine {
     this.tcSize = opts.tcSize ?? 65536;
     this.inline = opts.inline ?? true;
     this.onBlock = opts.onBlock;
+    this.trace = opts.trace;
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
     this.helperByRow = new Float64Array(tableRows.length);
     const cpu = interp.cpu;
@@ -247,6 +257,7 @@ class Dbt implements DbtEngine {
         if (b.hits > this.threshold) this.compile(b);
       }
       // ---- run the block ----
+      if (this.trace !== undefined) this.trace('exec', `exec ${hex(rip)} ${b.n} insns${b.fn !== null ? '' : ' (helpers)'}`);
       this.cur = b;
       this.stopFlag = false;
       this.pendingStop = 0;
@@ -440,6 +451,17 @@ class Dbt implements DbtEngine {
     });
     this.st.modules++;
     this.st.regionBlocks += members.length;
+    const tr = this.trace;
+    if (tr !== undefined) {
+      const bits = b.mode === MODE_LONG64 ? 64 : b.mode === MODE_PROT32 ? 32 : 16;
+      tr('tc', `translate page ${hex(Math.floor(b.pa / 4096) * 4096)}: ${members.length} blocks, ${bytes.length} bytes of wasm`);
+      for (const x of members) {
+        tr('in_asm', `block ${hex(x.lin)} (pa ${hex(x.pa)}):`);
+        x.insns.forEach((d, i) => tr('in_asm', `  ${hex(x.lin + x.offs[i])}  ${disassemble(d, bits, BigInt(x.lin + x.offs[i]))}`));
+      }
+      const body = regionBody({ blocks, mode: b.mode, user: b.user, link });
+      for (const l of wasmText(body.code.buf, body.code.len)) tr('out_asm', l);
+    }
     this.st.translateMs += performance.now() - t0;
   }
 
@@ -451,6 +473,7 @@ class Dbt implements DbtEngine {
     if (cur !== null && cur.valid && Math.floor(cur.pa / 4096) === page) this.stopFlag = true;
     const n = this.cache.invalidatePage(page);
     if (n > 0) {
+      if (this.trace !== undefined) this.trace('tc', `invalidate page ${hex(page * 4096)}: ${n} blocks`);
       this.st.invalidations++;
       this.st.invalidatedBlocks += n;
       const k = (this.invalCount.get(page) ?? 0) + 1;
@@ -463,6 +486,7 @@ class Dbt implements DbtEngine {
   }
 
   flush(): void {
+    if (this.trace !== undefined) this.trace('tc', `flush: ${this.cache.count} blocks`);
     if (this.cur !== null) this.stopFlag = true;
     this.interp.flush();
     this.cache.flush();

@@ -152,3 +152,24 @@ describe.skipIf(!hasNasm)('code and data on one page', () => {
     expect(st.invalidations).toBeLessThan(40);
   });
 });
+
+describe.skipIf(!hasNasm)('trace', () => {
+  it('reports translations (guest and wasm), block entries and invalidations', () => {
+    const lines: Record<string, string[]> = { in_asm: [], out_asm: [], exec: [], tc: [] };
+    const prog = asm(`
+      mov ecx, 3
+    L: inc byte [rel imm + 1]
+      jmp next
+    next:
+    imm: mov al, 0
+      dec ecx
+      jnz L
+      hlt`);
+    new ParityMachine(prog, { threshold: 0, trace: (k, l) => lines[k].push(l) }).run(1000);
+    expect(lines.in_asm.join('\n')).toContain('inc byte');
+    expect(lines.out_asm.join('\n')).toContain('br_table');
+    expect(lines.exec[0]).toBe(`exec ${CODE.toString(16)} 3 insns`); // mov, inc, jmp
+    expect(lines.tc.some((l) => l.startsWith('translate page 20000'))).toBe(true);
+    expect(lines.tc.some((l) => l.startsWith('invalidate page 20000'))).toBe(true);
+  });
+});
