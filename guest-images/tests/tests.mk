@@ -3,7 +3,7 @@
 # library files (common.inc, lib32.inc/lib64.inc, end32.inc/end64.inc), so every kernel depends on
 # all of them. See docs/system-conformance.md for what each kernel checks.
 
-TEST_KERNELS := exc64 pf64 priv64 sys64 timer triple exc32 io32 pf32 modes sys32
+TEST_KERNELS := exc64 pf64 priv64 sys64 timer triple exc32 io32 pf32 modes sys32 dbg64
 TEST_LIB := $(wildcard tests/*.inc)
 TEST_IMAGES := $(patsubst %,$(OUT)/tests/%.bin,$(TEST_KERNELS))
 IMAGES += $(TEST_IMAGES)
