@@ -143,7 +143,7 @@ writeFileSync(join(outDir, 'latest.svg'), svg);
 if (opts.json) writeFileSync(resolve(ROOT, opts.json), json);
 if (opts.svg) writeFileSync(resolve(ROOT, opts.svg), svg);
 log(`wrote ${join(opts.out, 'latest.json')} and latest.svg in ${result.seconds.toFixed(1)} s`);
-const bad = rows.filter((r) => r.checksumOk === false || r.checksum === null);
+const bad = rows.filter((r) => r.checksumOk === false || r.checksum === null || r.failedRuns > 0);
 if (bad.length) {
   log(`checksum mismatch or missing: ${bad.map((r) => `${r.workload}/${r.config}`).join(', ')}`);
   process.exitCode = 1;

@@ -29,6 +29,7 @@ export interface Row {
   maxRssMiB: number;
   checksum: string | null;
   expected: string | null; // native program's checksum for the same N
+  failedRuns: number; // runs (N-iteration or iters=0) that printed no checksum line
   checksumOk: boolean | null;
   walls: number[];
   baseWalls: number[];
@@ -56,8 +57,11 @@ export function summarise(
     guestInstructions = perIteration * iterations;
     instructionSource = 'ringvm';
   }
-  const checksums = full.map((s) => s.checksum);
-  const checksum = checksums.every((c) => c === checksums[0]) ? (checksums[0] ?? null) : 'mixed';
+  // A run with no checksum line (crash, timeout) counts as failed; its wall time is NaN and the
+  // median ignores it. Different checksums across the good runs are a wrong result ("mixed").
+  const good = [...new Set(full.map((s) => s.checksum).filter((c) => c !== null))];
+  const checksum = good.length === 0 ? null : good.length === 1 ? good[0]! : 'mixed';
+  const failedRuns = full.filter((s) => s.checksum === null).length + base.filter((s) => s.checksum === null).length;
   const loops = full.map((s) =>
     s.stats && typeof s.stats.guestInstructions === 'number' && typeof s.stats.wallSeconds === 'number'
       ? s.stats.guestInstructions / s.stats.wallSeconds / 1e6 : NaN);
@@ -68,7 +72,7 @@ export function summarise(
     workload, config, iterations, runs: full.length, wallMedian, baseMedian, netSeconds, guestInstructions, instructionSource,
     mips: guestInstructions !== null && netSeconds > 0 ? guestInstructions / netSeconds / 1e6 : null,
     maxRssMiB: Math.max(0, ...full.map((s) => s.maxRssKiB)) / 1024,
-    checksum, expected, checksumOk: expected === null ? null : checksum === expected,
+    checksum, expected, failedRuns, checksumOk: expected === null ? null : checksum === expected,
     walls: full.map((s) => s.wall), baseWalls: base.map((s) => s.wall),
     loopMips: Number.isFinite(loopMips) ? loopMips : null, translateMs: tms, engineStats: engine,
   };
@@ -119,7 +123,8 @@ export function table(rows: Row[], rs: Ratio[], skipped: { config: string; reaso
     r.workload, r.config, String(r.iterations), fmt(r.wallMedian, 3), fmt(r.baseMedian, 3), fmt(r.netSeconds, 3),
     fmt(r.guestInstructions === null ? null : r.guestInstructions / 1e6, 1) + (r.instructionSource === 'ringvm' ? '*' : ''),
     fmt(r.mips, 1), fmt(r.loopMips, 1), fmt(r.maxRssMiB, 0), fmt(r.translateMs, 0),
-    r.checksumOk === null ? (r.checksum ?? 'none') : r.checksumOk ? 'ok' : `BAD ${r.checksum} != ${r.expected}`,
+    (r.checksumOk === null ? (r.checksum ?? 'none') : r.checksumOk ? 'ok' : `BAD ${r.checksum} != ${r.expected}`) +
+      (r.failedRuns ? ` (${r.failedRuns} of ${r.runs * 2} runs failed)` : ''),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

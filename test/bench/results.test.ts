@@ -54,3 +54,13 @@ describe('bench results', () => {
     expect(table([], rs, [])).toMatch(/ringvm-dbt-phys \/ qemu-tcg\s+0\.250\s+target >= 1: short by 4\.0x/);
   });
 });
+
+describe('bench results with a failed run', () => {
+  it('a run without a checksum is left out of the median and counted as failed', () => {
+    const r = summarise('w', 'c', 4, [s(2, '0x1', 9), s(NaN, null), s(4, '0x1', 9)], [s(1, '0x1', 1)], '0x1', null);
+    expect(r.wallMedian).toBe(3);
+    expect(r.checksum).toBe('0x1');
+    expect(r.failedRuns).toBe(1);
+    expect(table([r], [], [])).toMatch(/ok \(1 of 6 runs failed\)/);
+  });
+});
