@@ -26,7 +26,7 @@ import { decode } from '../cpu/decoder.js';
 import { ROW_FLAGS } from '../cpu/table.js';
 import { F_PRIV } from '../cpu/table-defs.js';
 import { ACCESS_FETCH } from '../mmu/mmu.js';
-import { tlbEntryWord } from '../mmu/tlb.js';
+import { TE_FETCH, TE_HOST, tlbEntryWord } from '../mmu/tlb.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { EV_EXCEPTION, EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
@@ -44,6 +44,8 @@ export const RUN_TRIPLE_FAULT = 3;
 export const RUN_UNSUPPORTED = 4;
 
 const IX_MODE = OFF_MODE >> 2;
+/** From an entry's fetch-tag word to its host-offset word (mmu/tlb.ts layout). */
+const HOST_FROM_FETCH = TE_HOST - TE_FETCH;
 /** DR6 (slot 6 of the debug registers) and its single-step bit. */
 const IX_DR6 = (OFF_DR0 + 6 * 8) >> 2;
 const DR6_BS = 1 << 14;
@@ -83,6 +85,7 @@ export class Interpreter {
   private fetchLin = -1;
   private fetchEntry = 0;
   private fetchTag = 0;
+  private fetchHost = 0;
   private fetchPage: PageCache | null = null;
   private fetchUser = false;
   /** The instruction counter while running (OFF_INSN_COUNT is written back on exit). */
@@ -210,7 +213,10 @@ export class Interpreter {
       const linOff = lin & 0xfff;
       const lp = this.fetchPage;
       let kind = 0;
-      if (lin - linOff === this.fetchLin && lp !== null && user === this.fetchUser && m[this.fetchEntry] === this.fetchTag && lp.bits[linOff] === BITNESS[mode]) {
+      if (
+        lin - linOff === this.fetchLin && lp !== null && user === this.fetchUser && m[this.fetchEntry] === this.fetchTag &&
+        u32[this.fetchEntry + HOST_FROM_FETCH] === this.fetchHost && lp.bits[linOff] === BITNESS[mode]
+      ) {
         d = lp.insns[linOff] as Decoded;
         h = lp.fns[linOff] as Handler;
         kind = lp.kinds[linOff];
@@ -223,7 +229,9 @@ export class Interpreter {
         // remember this page for the fast path when its TLB entry is a plain fetch hit
         const e = tlbEntryWord(lin | 0, user) + ACCESS_FETCH;
         const tag = Math.floor(lin / 16777216) | 0;
-        if (page !== null && m[e] === tag) {
+        if (page !== null && m[e] === tag && u32[e + HOST_FROM_FETCH] === RAM_BASE + pa - off) {
+          // the entry's host page too: a refill with the same tag but another frame must miss
+          this.fetchHost = u32[e + HOST_FROM_FETCH];
           this.fetchLin = lin - linOff;
           this.fetchEntry = e;
           this.fetchTag = tag;

@@ -105,6 +105,21 @@ describe('run loop', () => {
     expect(v.u32[OFF_RFLAGS >> 2] & 0x100).toBe(0); // the handler runs with TF clear
   });
 
+  it('follows a remapped code page even when a data access refilled its TLB entry first', () => {
+    const tm = new TestMachine();
+    // old frame: mov eax, 1; jmp back (decoded and run once); new frame (0x30000): mov eax, 2
+    load(tm, hex('b8 01 00 00 00  eb f9'));
+    tm.phys.writeBytes(0x30000, Uint8Array.from(hex('b8 02 00 00 00  eb f9')));
+    tm.interp.run(2);
+    // the system layer remaps the page (PT_CODE is at 0x5000) and flushes; then a data read of
+    // the code page refills the TLB entry (same tag, another frame) before the next fetch
+    tm.phys.write32(0x5000, 0x30000 | 7);
+    tm.mmu.flushAll();
+    tm.mmu.read8(CODE_BASE, true);
+    tm.interp.run(3);
+    expect(tm.views.u32[gprOffset(0) >> 2]).toBe(2);
+  });
+
   it('fast-dispatched and array-dispatched handlers agree (the 6-instruction loop)', () => {
     const tm = new TestMachine();
     // xor ecx,ecx; L: mov eax,[rsi+rcx*4]; add ebx,eax; xor edx,ebx; add rcx,1; cmp rcx,rdi; jb L
