@@ -67,7 +67,7 @@ export interface DbtEngine {
   run(stopAt: number): number;
   invalidatePage(page: number): void;
   stats(): Record<string, number>;
-  /** Helper calls by handler name (instructions the translator did not inline), most first. */
+  /** Helper calls from translated code by handler name (instructions not inlined), most first. */
   helperCalls(): [string, number][];
   /** Drops every translation. */
   flush(): void;
@@ -144,7 +144,7 @@ class Dbt implements DbtEngine {
   private st = {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
-    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, modules: 0, regionBlocks: 0, pagesDemoted: 0,
+    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regionBlocks: 0, pagesDemoted: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -347,7 +347,7 @@ class Dbt implements DbtEngine {
     const next = this.wrap(rip + d.length, mode);
     cpu.rip = rip;
     cpu.nextRip = next;
-    this.helperByRow[d.row]++;
+    if (this.cur !== null && this.cur.fn !== null) this.helperByRow[d.row]++;
     const f = this.interp.handlers[d.row](cpu, d);
     if (f === 0) {
       cpu.storeRip(cpu.nextRip);
@@ -475,6 +475,10 @@ class Dbt implements DbtEngine {
     if (n > 0) {
       if (this.trace !== undefined) this.trace('tc', `invalidate page ${hex(page * 4096)}: ${n} blocks`);
       this.st.invalidations++;
+      // by cause: a store made while a block ran (translated code or its helpers), or anything
+      // else (the interpreter, devices, the loader)
+      if (cur !== null) this.st.invalidationsByBlocks++;
+      else this.st.invalidationsOther++;
       this.st.invalidatedBlocks += n;
       const k = (this.invalCount.get(page) ?? 0) + 1;
       this.invalCount.set(page, k);

@@ -149,6 +149,7 @@ describe.skipIf(!hasNasm)('code and data on one page', () => {
     expect(got.code).toEqual(ref.code);
     const st = m.dbt!.stats();
     expect(st.pagesDemoted).toBe(1);
+    expect(st.invalidationsByBlocks).toBe(st.invalidations);
     expect(st.invalidations).toBeLessThan(40);
   });
 });
@@ -171,5 +172,17 @@ describe.skipIf(!hasNasm)('trace', () => {
     expect(lines.exec[0]).toBe(`exec ${CODE.toString(16)} 3 insns`); // mov, inc, jmp
     expect(lines.tc.some((l) => l.startsWith('translate page 20000'))).toBe(true);
     expect(lines.tc.some((l) => l.startsWith('invalidate page 20000'))).toBe(true);
+  });
+});
+
+describe.skipIf(!hasNasm)('statistics', () => {
+  it('helper calls by instruction count only what translated code handed to the interpreter', () => {
+    const m = new ParityMachine(asm('mov ecx, 100\nL: imul eax, ecx\n shl ebx, 3\n add edx, eax\n dec ecx\n jnz L\n hlt'),
+      { threshold: 0 });
+    m.run(10_000);
+    const calls = Object.fromEntries(m.dbt!.helperCalls());
+    expect(calls).toEqual({ imulGvEv: 100, shlEvIb: 100 });
+    const st = m.dbt!.stats();
+    expect(st.insnsTranslated + st.insnsInterp + st.insnsHelperBlocks).toBe(m.views.getNum(OFF_INSN_COUNT));
   });
 });
