@@ -187,6 +187,19 @@ main:
     TRY
     mov eax, [PG_NP2 - 2]
     ENDTRY
+    PRINT "instruction fetch straddling into an NX page: "
+    mov dword [PG_NX - 2], 0x332211B8 ; mov eax, 0x44332211; ret (crosses at the imm32's 3rd byte)
+    mov dword [PG_NX + 2], 0xC344
+    TRY
+    mov eax, PG_NX - 2
+    call rax
+    ENDTRY
+    PRINT "instruction fetch straddling into a missing page: "
+    mov word [PG_NP2 - 2], 0x11B8   ; the rest of the instruction would be in the missing page
+    TRY
+    mov eax, PG_NP2 - 2
+    call rax
+    ENDTRY
     ret
 
 %include "end64.inc"
