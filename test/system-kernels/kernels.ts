@@ -5,7 +5,7 @@
  * output with exactly these departures patched to the SDM's answer (docs/system-conformance.md
  * gives the reasons), so the same patch code serves update-expected.ts and the test.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { VENDOR } from '../../src/system/cpuid.js';
 
@@ -52,36 +52,40 @@ export interface Run {
   stderr: string;
 }
 
-export function runQemu(kernel: string, timeoutMs = 20_000): Run {
-  const r = spawnSync(
+/** Runs a command; resolves with its stdout, stderr and exit status (null if killed). */
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ out: Buffer; err: string; status: number | null }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: ROOT, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('close', (status) => done({ out: Buffer.concat(out), err: Buffer.concat(err).toString(), status }));
+  });
+}
+
+/** Boots a kernel on QEMU (the command of docs/system-conformance.md). */
+export async function runQemu(kernel: string, timeoutMs = 20_000): Promise<Run> {
+  const r = await run(
     'qemu-system-x86_64',
     [
       '-accel', 'tcg', '-cpu', `qemu64,vendor=${QEMU_VENDOR[kernel] ?? VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio',
       '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-net', 'none',
       '-fw_cfg', 'name=etc/sercon-port,string=0', '-kernel', join(KERNELS_DIR, `${kernel}.bin`),
     ],
-    { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 },
+    timeoutMs,
   );
-  return { text: text(r.stdout) + qemuEnd(r.status) + '\n', stderr: String(r.stderr ?? '') };
+  return { text: text(r.out) + qemuEnd(r.status) + '\n', stderr: r.err };
 }
 
-/** Boots a kernel on ringvm through its command line, as a user would (asynchronously, so the
- * test can run several at once). */
-export function runRingvm(kernel: string, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [join(ROOT, 'src/cli/main.ts'), 'run', '--max-insns', '50000000', join(KERNELS_DIR, `${kernel}.bin`)],
-      { cwd: ROOT, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('close', (status) => {
-      done({ text: text(Buffer.concat(out)) + ringvmEnd(status) + '\n', stderr: Buffer.concat(err).toString() });
-    });
-  });
+/** Boots a kernel on ringvm through its command line, as a user would. */
+export async function runRingvm(kernel: string, timeoutMs = 30_000): Promise<Run> {
+  const r = await run(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    [join(ROOT, 'src/cli/main.ts'), 'run', '--max-insns', '50000000', join(KERNELS_DIR, `${kernel}.bin`)],
+    timeoutMs,
+  );
+  return { text: text(r.out) + ringvmEnd(r.status) + '\n', stderr: r.err };
 }
 
 /** A place where QEMU 7.2 TCG departs from the SDM: the line (by its prefix) and how to fix it. */

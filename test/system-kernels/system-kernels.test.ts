@@ -85,8 +85,8 @@ describe('bare-metal test kernels', () => {
     expect(j, context).toBe(got.length);
   }, 60_000);
 
-  it.skipIf(!qemu).each(KERNELS)('%s on QEMU prints the expected output, modulo the documented departures', (k) => {
-    const q = runQemu(k);
+  it.skipIf(!qemu).concurrent.each(KERNELS)('%s on QEMU prints the expected output, modulo the documented departures', async (k) => {
+    const q = await runQemu(k);
     expect(patchDepartures(k, q.text), q.stderr).toBe(expected(k));
-  });
+  }, 60_000);
 });

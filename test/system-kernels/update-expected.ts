@@ -9,7 +9,7 @@ import { EXPECTED_DIR, KERNELS, patchDepartures, runQemu } from './kernels.js';
 
 const names = process.argv.length > 2 ? process.argv.slice(2) : KERNELS;
 for (const k of names) {
-  const q = runQemu(k);
+  const q = await runQemu(k);
   const out = patchDepartures(k, q.text);
   writeFileSync(join(EXPECTED_DIR, `${k}.txt`), out);
   console.log(`${k}: ${out.split('\n').length - 1} lines`);
