@@ -44,7 +44,7 @@ import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/
 import { deliverFault } from '../system/interrupts.js';
 import {
   CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_HI, SCRATCH_LO, buildModule, regionBody,
-  type BackendBlock,
+  type BackendBlock, type BackendRegion,
 } from './backend.js';
 import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
 import { decodeBlock, lowerBlock } from './frontend.js';
@@ -88,6 +88,8 @@ const KERNEL_SLICE = 256;
 const JC_MASK = 4095;
 /** A page whose blocks were invalidated this many times runs in the interpreter from then on. */
 const DEMOTE_AFTER = 32;
+/** Most region functions compiled in one module. */
+const BATCH = 32;
 
 /**
  * CS, SS, DS and ES are flat: base 0, 4 GiB limit, present; data segments writable and not
@@ -140,11 +142,13 @@ class Dbt implements DbtEngine {
   /** Invalidations per physical page, and the pages that stopped being translated because of them. */
   private readonly invalCount = new Map<number, number>();
   private readonly demoted = new Set<number>();
+  /** Blocks past half the threshold, compiled with the next batch. */
+  private warm: Block[] = [];
 
   private st = {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
-    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regionBlocks: 0, pagesDemoted: 0,
+    flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regions: 0, regionBlocks: 0, pagesDemoted: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -255,6 +259,7 @@ class Dbt implements DbtEngine {
       if (b.fn === null) {
         b.hits++;
         if (b.hits > this.threshold) this.compile(b);
+        else if (b.hits * 2 === this.threshold + (this.threshold & 1)) this.warm.push(b);
       }
       // ---- run the block ----
       if (this.trace !== undefined) this.trace('exec', `exec ${hex(rip)} ${b.n} insns${b.fn !== null ? '' : ' (helpers)'}`);
@@ -423,11 +428,55 @@ class Dbt implements DbtEngine {
 
   /**
    * Translates b together with the other blocks already found in its page (same mode key): one
-   * region function in which they branch to each other directly. Links need 64-bit mode and
-   * physical indexing (page offsets of linear and physical addresses then agree, no CS limit).
+   * region function in which they branch to each other directly. Links need physical indexing and
+   * 64-bit or flat 32-bit code (page offsets of linear and physical addresses then agree, no CS
+   * limit to check). The regions of other pages holding *warm* blocks (past half the threshold,
+   * not yet translated) are compiled in the same module: one compile for many functions.
    */
   private compile(b: Block): void {
     const t0 = performance.now();
+    const regions: { lead: Block; members: Block[]; region: BackendRegion }[] = [this.regionOf(b)];
+    const pages = new Set([Math.floor(b.pa / 4096) * 128 + b.modeKey]);
+    for (const w of this.warm) {
+      if (regions.length >= BATCH) break;
+      const id = Math.floor(w.pa / 4096) * 128 + w.modeKey;
+      if (!w.valid || w.fn !== null || pages.has(id)) continue;
+      pages.add(id);
+      regions.push(this.regionOf(w));
+    }
+    this.warm = this.warm.filter((w) => w.valid && w.fn === null && !pages.has(Math.floor(w.pa / 4096) * 128 + w.modeKey));
+    const bytes = buildModule(this.memPages, regions.map((r) => r.region));
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
+    regions.forEach(({ members }, k) => {
+      const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number) => number;
+      members.forEach((x, j) => {
+        if (x.fn === null) this.st.blocksTranslated++;
+        x.fn = fn;
+        x.regionIdx = j;
+        x.region = members;
+      });
+      this.st.regions++;
+      this.st.regionBlocks += members.length;
+    });
+    this.st.modules++;
+    const tr = this.trace;
+    if (tr !== undefined) {
+      for (const { lead, members, region } of regions) {
+        const bits = lead.mode === MODE_LONG64 ? 64 : lead.mode === MODE_PROT32 ? 32 : 16;
+        tr('tc', `translate page ${hex(Math.floor(lead.pa / 4096) * 4096)}: ${members.length} blocks`);
+        for (const x of members) {
+          tr('in_asm', `block ${hex(x.lin)} (pa ${hex(x.pa)}):`);
+          x.insns.forEach((d, i) => tr('in_asm', `  ${hex(x.lin + x.offs[i])}  ${disassemble(d, bits, BigInt(x.lin + x.offs[i]))}`));
+        }
+        const body = regionBody(region);
+        for (const l of wasmText(body.code.buf, body.code.len)) tr('out_asm', l);
+      }
+    }
+    this.st.translateMs += performance.now() - t0;
+  }
+
+  /** The region that holds block b: b alone, or every current block of its page and mode key. */
+  private regionOf(b: Block): { lead: Block; members: Block[]; region: BackendRegion } {
     const flat = (b.modeKey & 64) !== 0;
     const link = (b.mode === MODE_LONG64 || flat) && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
     let members: Block[] = [b];
@@ -440,29 +489,7 @@ class Dbt implements DbtEngine {
       ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline, flat),
       insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
     }));
-    const bytes = buildModule(this.memPages, [{ blocks, mode: b.mode, user: b.user, link }]);
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
-    const fn = inst.exports.r0 as (start: number, pageOff: number, budget: number) => number;
-    members.forEach((x, j) => {
-      if (x.fn === null) this.st.blocksTranslated++;
-      x.fn = fn;
-      x.regionIdx = j;
-      x.region = members;
-    });
-    this.st.modules++;
-    this.st.regionBlocks += members.length;
-    const tr = this.trace;
-    if (tr !== undefined) {
-      const bits = b.mode === MODE_LONG64 ? 64 : b.mode === MODE_PROT32 ? 32 : 16;
-      tr('tc', `translate page ${hex(Math.floor(b.pa / 4096) * 4096)}: ${members.length} blocks, ${bytes.length} bytes of wasm`);
-      for (const x of members) {
-        tr('in_asm', `block ${hex(x.lin)} (pa ${hex(x.pa)}):`);
-        x.insns.forEach((d, i) => tr('in_asm', `  ${hex(x.lin + x.offs[i])}  ${disassemble(d, bits, BigInt(x.lin + x.offs[i]))}`));
-      }
-      const body = regionBody({ blocks, mode: b.mode, user: b.user, link });
-      for (const l of wasmText(body.code.buf, body.code.len)) tr('out_asm', l);
-    }
-    this.st.translateMs += performance.now() - t0;
+    return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link } };
   }
 
   // ---- invalidation ------------------------------------------------------------------------------
@@ -495,6 +522,7 @@ class Dbt implements DbtEngine {
     this.interp.flush();
     this.cache.flush();
     this.jcache = new Array(JC_MASK + 1);
+    this.warm = [];
     this.st.flushes++;
     if (this.cur === null) {
       this.dec = [];

@@ -186,3 +186,33 @@ describe.skipIf(!hasNasm)('statistics', () => {
     expect(st.insnsTranslated + st.insnsInterp + st.insnsHelperBlocks).toBe(m.views.getNum(OFF_INSN_COUNT));
   });
 });
+
+describe.skipIf(!hasNasm)('batches', () => {
+  it('regions of pages that warm up together are compiled in one module', () => {
+    const prog = asm(`
+      mov ecx, 50
+    L: call 0x21000
+      call 0x22000
+      call 0x23000
+      dec ecx
+      jnz L
+      hlt
+      times 0x1000 - ($ - $$) db 0x90
+      add eax, 1
+      ret
+      times 0x2000 - ($ - $$) db 0x90
+      add ebx, 2
+      ret
+      times 0x3000 - ($ - $$) db 0x90
+      add edx, 3
+      ret`);
+    const ref = new ParityMachine(prog, null).run(10_000);
+    const m = new ParityMachine(prog, { threshold: 6 });
+    const got = m.run(10_000);
+    expect(got.regs).toEqual(ref.regs);
+    expect(got.count).toBe(ref.count);
+    const st = m.dbt!.stats();
+    expect(st.regions).toBeGreaterThanOrEqual(4);
+    expect(st.modules).toBeLessThan(st.regions);
+  });
+});
