@@ -4,6 +4,7 @@
  * internal error: a bug in ringvm, never something a guest can cause).
  */
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './demo.js';
 import { registerDisasm } from './disasm.js';
 import { registerRun } from './run.js';
 import { UsageError } from './errors.js';
@@ -18,6 +19,7 @@ program
 
 registerRun(program);
 registerDisasm(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);
