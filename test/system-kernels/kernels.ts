@@ -82,7 +82,7 @@ export async function runQemu(kernel: string, timeoutMs = 20_000): Promise<Run> 
 export async function runRingvm(kernel: string, timeoutMs = 30_000): Promise<Run> {
   const r = await run(
     join(ROOT, 'node_modules/.bin/tsx'),
-    [join(ROOT, 'src/cli/main.ts'), 'run', '--max-insns', '50000000', join(KERNELS_DIR, `${kernel}.bin`)],
+    [join(ROOT, 'src/cli/main.ts'), 'run', '--sensitive', 'emulate', '--max-insns', '50000000', join(KERNELS_DIR, `${kernel}.bin`)],
     timeoutMs,
   );
   return { text: text(r.out) + ringvmEnd(r.status) + '\n', stderr: r.err };
