@@ -149,6 +149,21 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     }
   });
 
+  it('code stored by the program, run, then patched through the same (already writable) mapping', () => {
+    const r = parity(`
+      mov rdi, 0x23000
+      mov dword [rdi], 0x000001b8 ; mov eax, 1
+      mov dword [rdi+4], 0x0000c300 ; ret
+      call rdi
+      mov ebx, eax
+      mov byte [rdi+1], 7
+      call rdi
+      mov ecx, eax
+      ${HLT_END}`);
+    expect(r.regs[3]).toBe(1n);
+    expect(r.regs[1]).toBe(7n);
+  });
+
   it('#DE and #UD and non-canonical RET in the middle of blocks', () => {
     expect(parity('mov eax, 5\n xor ecx, ecx\n add eax, 1\n div ecx\n mov eax, 1\n hlt').regs[0] & 0xffn).toBe(0n);
     expect(parity('mov eax, 5\n add eax, 1\n ud2\n hlt').regs[0] & 0xffn).toBe(6n);
