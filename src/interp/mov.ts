@@ -5,7 +5,7 @@
  * so every read-modify-write is already atomic.
  */
 import {
-  FLAG_AF, FLAG_CF, FLAG_DF, FLAG_FIXED1, FLAG_PF, FLAG_SF, FLAG_ZF, MODE_LONG64,
+  FLAG_AF, FLAG_CF, FLAG_DF, FLAG_FIXED1, FLAG_PF, FLAG_SF, FLAG_ZF,
 } from '../cpu/state.js';
 import { FAULT, FAULT_UD, FAULT_GP0, VEC_BR } from '../cpu/fault.js';
 import { IX_FLAGS, getFlags, setFlags, testCond } from '../cpu/flags.js';
@@ -471,5 +471,4 @@ export function registerMov(h: Map<string, Handler>): void {
   h.set('boundGvMa', bound);
   h.set('movbeGvMv', movbe(true));
   h.set('movbeMvGv', movbe(false));
-  void MODE_LONG64;
 }

@@ -6,7 +6,7 @@
  * count-1 formula for every count, and AF = 0: both undefined otherwise); rotates touch only CF and
  * OF. RCL/RCR rotate through CF modulo size+1 for 8/16 bits.
  */
-import { FLAG_CF, FLAG_OF, FLAG_ZF, FLAG_SF, FLAGS_ARITH } from '../cpu/state.js';
+import { FLAG_CF, FLAG_OF, FLAG_ZF, FLAG_SF } from '../cpu/state.js';
 import { PARITY, getFlags, lazyCF, setArith, setFlags } from '../cpu/flags.js';
 import { SZMASK } from './alu.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
@@ -323,5 +323,4 @@ export function registerShift(h: Map<string, Handler>): void {
   h.set('shldEvGvCL', makeDouble(true, true));
   h.set('shrdEvGvIb', makeDouble(false, false));
   h.set('shrdEvGvCL', makeDouble(false, true));
-  void FLAGS_ARITH;
 }

@@ -9,7 +9,7 @@ import {
   FLAG_RF, FLAG_SF, FLAG_TF, FLAG_VM, FLAG_ZF, MODE_VM86, OFF_CPL, SEG_SS, segOffset,
 } from '../cpu/state.js';
 import { FAULT_GP0 } from '../cpu/fault.js';
-import { IX_FLAGS, getFlags, setFlags } from '../cpu/flags.js';
+import { getFlags, setFlags } from '../cpu/flags.js';
 import type { Handler } from './cpu.js';
 
 const TWO32 = 4294967296;
@@ -203,6 +203,4 @@ export function registerStack(h: Map<string, Handler>): void {
   h.set('leave', leave);
   h.set('pushf', pushf);
   h.set('popf', popf);
-  void IX_FLAGS;
-  void FLAG_IF;
 }
