@@ -236,6 +236,45 @@ main:
     call puthex8
     PRINT 10
 
+    PRINT "iretd to ring 3 with DS/ES/GS = ring-0 data, FS = ring-3 data: "
+    TRY
+    mov ax, K_DATA
+    mov ds, ax
+    mov es, ax
+    mov gs, ax
+    mov ax, U_DATA | 3
+    mov fs, ax
+    push dword U_DATA | 3
+    push dword ustack_top
+    push dword 2
+    push dword U_CODE | 3
+    push dword .r3segs
+    iretd
+.r3segs:
+    mov [ss:r3_segs], ds            ; through SS: DS may be null now
+    mov [ss:r3_segs + 2], es
+    mov [ss:r3_segs + 4], fs
+    mov [ss:r3_segs + 6], gs
+    int 0x80
+    ENDTRY
+    mov ax, K_DATA
+    mov fs, ax
+    mov gs, ax
+    PRINT "ring 3 saw ds/es/fs/gs = "
+    movzx eax, word [r3_segs]
+    mov ecx, 4
+    call puthex
+    PRINT "/"
+    movzx eax, word [r3_segs + 2]
+    call puthex
+    PRINT "/"
+    movzx eax, word [r3_segs + 4]
+    call puthex
+    PRINT "/"
+    movzx eax, word [r3_segs + 6]
+    call puthex
+    PRINT 10
+
     PRINT "#NP inside #NP delivery gives #DF: "
     mov eax, 11
     mov edx, exc_stubs
@@ -294,6 +333,7 @@ ring1_target:
     retf
 
 align 4
+r3_segs:   dw 0, 0, 0, 0
 saved_esp: dd 0
 bounds:  dd 0, 10
 scratch: dd 0

@@ -222,6 +222,43 @@ main:
     int 0x80
     ENDTRY
 
+    PRINT "iretq to ring 3 with DS/ES/GS = ring-0 data, FS = ring-3 data: "
+    TRY
+    mov ax, K_DATA
+    mov ds, ax
+    mov es, ax
+    mov gs, ax
+    mov ax, U_DATA | 3
+    mov fs, ax
+    lea rdi, [rel .r3segs]
+    lea rsi, [rel ustack_top]
+    mov edx, 2
+    jmp to_ring3
+.r3segs:
+    mov [rel r3_segs], ds
+    mov [rel r3_segs + 2], es
+    mov [rel r3_segs + 4], fs
+    mov [rel r3_segs + 6], gs
+    int 0x80
+    ENDTRY
+    mov ax, K_DATA
+    mov fs, ax
+    mov gs, ax
+    PRINT "ring 3 saw ds/es/fs/gs = "
+    mov ecx, 4
+    movzx eax, word [rel r3_segs]
+    call puthex
+    PRINT "/"
+    movzx eax, word [rel r3_segs + 2]
+    call puthex
+    PRINT "/"
+    movzx eax, word [rel r3_segs + 4]
+    call puthex
+    PRINT "/"
+    movzx eax, word [rel r3_segs + 6]
+    call puthex
+    PRINT 10
+
     PRINT "ring 3 sgdt/sidt/str/sldt/smsw: "
     TRY
     call user_mode
@@ -300,6 +337,7 @@ align 8
 gate_ptr: dd 0                      ; the offset is ignored through a call gate
           dw 0x58 | 3
 align 8
+r3_segs:  dw 0, 0, 0, 0
 back_rsp: dq 0
 saved:  dq 0
 u_gdtr: dq 0, 0
