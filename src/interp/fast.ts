@@ -33,6 +33,10 @@ export const FAST: [string, Handler][] = [
   ['jmpJz', jmpRel],
 ];
 
+/** Sign-extended imm8 rows are named ...Ibs by the table (older tables said ...Ib): both map here. */
 export function registerFast(h: Map<string, Handler>): void {
-  for (const [name, f] of FAST) h.set(name, f);
+  for (const [name, f] of FAST) {
+    h.set(name, f);
+    if (name.endsWith('EvIb')) h.set(`${name}s`, f);
+  }
 }
