@@ -44,7 +44,7 @@ function insn(label: number): string {
     case 5: return `lea ${pick(R64)}, [${pick(R64)} + ${pick(R64)}*${pick([1, 2, 4, 8])} + ${rnd(1000) - 500}]`;
     case 6: return `${pick(['movzx', 'movsx'])} ${R8 === R8_LEGACY ? pick(['eax', 'ebx', 'edx', 'edi']) : pick(R32)}, ${pick(R8)}`;
     case 7: return `push ${pick(R64)}\n pop ${pick(R64)}`;
-    case 8: return `j${pick(CC)} .f${label}\n ${pick(ALU)} ${pick(R32)}, ${rnd(50)}\n.f${label}:`;
+    case 8: return rnd(4) === 0 ? `lea rax, [rel .f${label}]\n jmp rax\n.f${label}:` : `j${pick(CC)} .f${label}\n ${pick(ALU)} ${pick(R32)}, ${rnd(50)}\n.f${label}:`;
     case 9: return `${pick(['adc', 'sbb'])} ${r}, ${pick(regs)}`;
     case 10: return `${pick(['shl', 'shr', 'sar', 'rol'])} ${r}, ${rnd(8)}`;
     default: return rnd(2) ? `set${pick(CC)} ${pick(R8)}` : `cmov${pick(CC)} ${pick(R64)}, ${pick(R64)}`;

@@ -7,7 +7,7 @@
  * an empty block: the engine then runs that one instruction in the interpreter.
  *
  * Lowering: the instructions listed in `INLINE` (MOV, ADD/SUB/AND/OR/XOR/CMP/TEST, INC/DEC, LEA,
- * MOVZX/MOVSX, PUSH/POP, Jcc/JMP/CALL/RET) become micro-ops; register forms in every mode, memory
+ * MOVZX/MOVSX, PUSH/POP, Jcc/JMP/CALL (direct and indirect)/RET) become micro-ops; register forms in every mode, memory
  * forms and control transfers in 64-bit mode (not FS/GS) and in flat 32-bit code (DS/ES/SS). Everything else is
  * an IR_HELPER: the interpreter's handler for that one instruction, so every block runs from day one.
  */
@@ -97,6 +97,8 @@ const K_CALL = 20;
 const K_RET = 21;
 const K_MOVZX = 22;
 const K_MOVSX = 23;
+const K_JMP_E = 24;
+const K_CALL_E = 25;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -112,6 +114,7 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     incEv: K_INC, incZv: K_INC, decEb: K_DEC, decEv: K_DEC, decZv: K_DEC, pushZv: K_PUSH_Z, popZv: K_POP_Z,
     pushIz: K_PUSH_I, pushIbs: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
+    jmpEv: K_JMP_E, callEv: K_CALL_E,
   };
   const names = new Set(tableRows.map((r) => r.name));
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
@@ -308,6 +311,25 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       ir.emit(IR_STORE, T1, T0, sw, i, SEG_SS);
       putReg(ir, d, REG_RSP, sw, T1);
       ir.emit(IR_EXITREL, off + d.length + d.imm);
+      return true;
+    case K_JMP_E:
+    case K_CALL_E:
+      // indirect: the target (register or memory) is read and checked before anything is pushed
+      if (sw === 0 || d.opSize !== sw) return false;
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_LOAD, T0, T1, sw, i, d.seg);
+      } else getReg(ir, T0, d, d.rm, sw);
+      if (long) ir.emit(IR_CANON, T0, i);
+      if (kind === K_CALL_E) {
+        ir.emit(IR_RIPREL, T3, off + d.length);
+        getReg(ir, T1, d, REG_RSP, sw);
+        ir.emit(IR_CONST, T2, sw, 0);
+        ir.emit(IR_ALU, ALU_SUB, sw, T1, T1, T2);
+        ir.emit(IR_STORE, T1, T3, sw, i, SEG_SS);
+        putReg(ir, d, REG_RSP, sw, T1);
+      }
+      ir.emit(IR_EXITT, T0);
       return true;
     case K_RET:
       if (sw === 0 || d.opSize !== sw) return false;

@@ -86,6 +86,32 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     parity(`mov rsi, ${DATA}\n mov rdi, ${DATA + 0x3000}\n .top:\n${body}\n ${HLT_END}`, 20_000);
   });
 
+  it('indirect calls and jumps through registers and a table, one of them non-canonical', () => {
+    const r = parity(`
+      lea rsi, [rel table]
+      mov ecx, 60
+    L: mov eax, ecx
+      and eax, 3
+      call [rsi+rax*8]
+      lea rdx, [rel back]
+      jmp rdx
+    back: dec ecx
+      jnz L
+      mov rax, 0x0000800000000000
+      call rax
+      hlt
+    f0: add r8, 1
+      ret
+    f1: add r9, 1
+      ret
+    f2: lea r10, [r10+2]
+      ret
+    f3: mov r11, rcx
+      ret
+    table: dq f0, f1, f2, f3`);
+    expect(r.regs[0] & 0xffn).toBe(13n);
+  });
+
   it('calls, returns, push/pop, recursion (fib 15)', () => {
     parity(`
       mov rdi, 15
