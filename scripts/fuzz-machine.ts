@@ -1,0 +1,56 @@
+/**
+ * Long runs of the machine fuzz (test/robustness/harness.ts): random and table-driven code in
+ * real mode, 32-bit protected mode and long mode, CPL 0 and 3, under one engine. Every case must
+ * end in a documented stop with no host exception and intact host state; failures are printed with
+ * their seeds (re-run one with --seed S --count 1 --verbose). Prints how the cases ended.
+ * Run: npx tsx scripts/fuzz-machine.ts --count N --engine interp|dbt --seed S [--budget B] [--verbose]
+ */
+import { runCase } from '../test/robustness/harness.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+};
+const count = Number(arg('--count', '1000'));
+const seed0 = Number(arg('--seed', '1')) >>> 0;
+const engine = arg('--engine', 'interp');
+const budget = Number(arg('--budget', '20000'));
+const verbose = args.includes('--verbose');
+if (engine !== 'interp' && engine !== 'dbt') {
+  process.stderr.write(`fuzz-machine: --engine must be interp or dbt, not '${engine}'\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const stops = new Map<string, number>();
+  const failures: string[] = [];
+  let slowest = 0;
+  let slowSeed = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const seed = (seed0 + i) >>> 0;
+    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 10_000 });
+    // Classify stops without their numbers so the summary stays short.
+    const kind = `${r.setting}: ${r.stop ? r.stop.reason.replace(/0x[0-9a-f]+|\b[0-9a-f]{4,}\b|\d+/gi, '#') : 'no stop'}`;
+    stops.set(kind, (stops.get(kind) ?? 0) + 1);
+    if (r.ms > slowest) {
+      slowest = r.ms;
+      slowSeed = seed;
+    }
+    if (r.failure !== '') {
+      failures.push(`seed ${seed} (${r.setting}, ${engine}): ${verbose ? r.failure : r.failure.split('\n').slice(0, 6).join('\n    ')}`);
+      process.stdout.write(`FAIL ${failures[failures.length - 1]}\n`);
+    } else if (verbose) {
+      process.stdout.write(`seed ${seed} ${r.setting}: ${r.stop?.reason} (${r.ms.toFixed(1)} ms)\n${r.stop?.dump ?? ''}\n`);
+    }
+    if ((i + 1) % 10000 === 0) process.stderr.write(`${i + 1} cases, ${failures.length} failures\n`);
+  }
+  const s = (performance.now() - t0) / 1000;
+  process.stdout.write(`${count} cases (seeds ${seed0}..${seed0 + count - 1}, engine ${engine}, budget ${budget}) in ${s.toFixed(1)} s; `
+    + `slowest ${slowest.toFixed(0)} ms (seed ${slowSeed}); ${failures.length} failures\n`);
+  for (const [k, n] of [...stops.entries()].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(7)}  ${k}\n`);
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
+void main();
