@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 $SUDO apt-get update
-$SUDO apt-get install -y qemu-system-x86 bochs bochsbios bochs-term vgabios seabios util-linux
+# bsdutils: script(1), which gives Bochs's text display the terminal it wants; nasm: the Bochs boot sector;
+# gcc-multilib: the 32-bit native program.
+$SUDO apt-get install -y qemu-system-x86 bochs bochsbios bochs-term vgabios seabios bsdutils nasm gcc-multilib
 npm install --no-save v86

@@ -144,7 +144,7 @@ export function makeConfigs(root: string, outDir: string): Config[] {
     {
       id: 'native', kind: 'native', describe: 'host CPU, same C as a Linux program (cc, same flags)', arches: [64, 32],
       iters: { full: 4000, quick: 200 }, unavailable: () => (native(64) ? null : 'cc could not build the native program'),
-      accepts: (w) => w.native,
+      accepts: (w) => w.native && native(w.arch) !== null, // -m32 needs gcc-multilib
       command: (w, n) => [native(w.arch) ?? 'false', w.cmdline(n)],
     },
   ];
