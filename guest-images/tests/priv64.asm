@@ -154,6 +154,22 @@ main:
 .never2:
     int 0x80
     ENDTRY
+    PRINT "iretq to ring 3 with a non-canonical RIP, iretq at "
+    lea rax, [rel .nc_iret]
+    call puthex16
+    PRINT ": "
+    TRY
+    push qword U_DATA | 3
+    lea rax, [rel ustack_top]
+    push rax
+    push qword 2
+    push qword U_CODE64 | 3
+    mov rax, 0x0000800000000000
+    push rax
+.nc_iret:
+    iretq
+    ENDTRY
+
     PRINT "ring 3 misaligned dword read, CR0.AM=1, AC=1, at "
     lea rax, [rel .acread]
     call puthex16

@@ -160,6 +160,12 @@ export const DEPARTURES: Departure[] = [
     fix: (l) => field(l, 'err', (v) => ((v - 2n) >> 1n) + 3n),
   },
   {
+    kernel: 'priv64', prefix: 'iretq to ring 3 with a non-canonical RIP, iretq at ',
+    reason: 'IRET checks the return RIP before it leaves ring 0: #GP(0) on the IRETQ, frame on the ring-0 stack (SDM Vol. 2 IRET); QEMU 7.2 returns to ring 3 and faults on the fetch',
+    // the same ring-0 frame as the other IRETQ probes (five pushes below main's stack)
+    fix: (l, all) => l.replace(/#0D .*$/, `#0D err=0000 rip=${at(l)}${tailOf(all, 'iretq to ring 3 with SS.RPL 0: ')}`),
+  },
+  {
     kernel: 'priv64', prefix: 'ring 0 int 0x83 (IST1): ',
     reason: 'an IST delivery without a privilege change keeps SS (SDM Vol. 3 6.14.4: SS is nulled only on a CPL change); QEMU 7.2 loads a null SS',
     fix: (l) => l.replace('handler ss=0000', 'handler ss=0010'),
