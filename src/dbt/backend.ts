@@ -69,7 +69,6 @@ export interface BackendRegion {
   link: boolean;
 }
 
-
 /** Emits one region as an exported function `name` of module m. */
 export function emitRegion(m: ModuleBuilder, name: string, r: BackendRegion): void {
   const { body: f } = m.func(name, [I32, I32, I32], [I32]);
@@ -82,7 +81,6 @@ export function regionBody(r: BackendRegion): FuncBody {
   new Emitter(f, r).run();
   return f;
 }
-
 
 /** A module of regions (exports r0, r1, ...), for the engine. */
 export function buildModule(memPages: number, regions: BackendRegion[]): Uint8Array<ArrayBuffer> {

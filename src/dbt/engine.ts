@@ -90,6 +90,8 @@ const JC_MASK = 4095;
 const DEMOTE_AFTER = 32;
 /** Most region functions compiled in one module. */
 const BATCH = 32;
+/** 64-bit blocks this close to the end of a canonical half branch through helpers (2^47 - 2^32). */
+const EDGE = 0x800000000000 - 0x100000000;
 
 /**
  * CS, SS, DS and ES are flat: base 0, 4 GiB limit, present; data segments writable and not
@@ -486,7 +488,8 @@ class Dbt implements DbtEngine {
       if (!members.includes(b)) members.push(b);
     }
     const blocks: BackendBlock[] = members.map((x) => ({
-      ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline, flat),
+      ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline, flat,
+        x.mode === MODE_LONG64 && (x.lin >= EDGE || x.lin < -EDGE)),
       insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
     }));
     return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link } };

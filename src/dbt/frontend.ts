@@ -139,9 +139,11 @@ const maskLo = (size: number, v: number): number => (size === 1 ? v & 0xff : siz
  * transfers are inline in 64-bit mode (no segment limits there) and in 32-bit code whose CS, DS,
  * ES and SS are flat (`flat`: base 0, 4 GiB limit, writable data, 32-bit stack), where the
  * interpreter's segment checks cannot fail. `inline` false makes every instruction a helper call
- * (the day-one translation, kept for parity checks).
+ * (the day-one translation, kept for parity checks). `nearEdge`: the block lies within 4 GiB of
+ * the end of a canonical half, where a relative branch target may be non-canonical (#GP): direct
+ * branches then go to the helper, which checks.
  */
-export function lowerBlock(code: BlockCode, mode: number, inline = true, flat = false): IrBlock {
+export function lowerBlock(code: BlockCode, mode: number, inline = true, flat = false, nearEdge = false): IrBlock {
   const ir = new IrBlock();
   const long = mode === MODE_LONG64;
   const sw = long ? 8 : flat && mode === MODE_PROT32 ? 4 : 0;
@@ -151,7 +153,8 @@ export function lowerBlock(code: BlockCode, mode: number, inline = true, flat = 
     const d = code.insns[i];
     const off = code.offs[i];
     ir.emit(IR_INSN, i, off, d.length);
-    const ok = inline && lowerOne(ir, d, i, off, sw);
+    const ok = inline && !(nearEdge && ROW_KIND[d.row] >= K_JCC && ROW_KIND[d.row] <= K_CALL) &&
+      lowerOne(ir, d, i, off, sw);
     lastHelper = !ok;
     if (!ok) ir.emit(IR_HELPER, i);
   }

@@ -216,3 +216,30 @@ describe.skipIf(!hasNasm)('batches', () => {
     expect(st.modules).toBeLessThan(st.regions);
   });
 });
+
+describe.skipIf(!hasNasm)('the end of the lower canonical half', () => {
+  it('a relative jump from the last page to a non-canonical target is #GP at the jump', () => {
+    const TOP = 0x7ffffffff000;
+    const prog = asm('mov eax, 1\n add ebx, eax\n jmp near $ + 0x2000');
+    const results: Final[] = [];
+    for (const opts of [null, { threshold: 0 }] as (DbtOptions | null)[]) {
+      const m = new ParityMachine(prog, opts);
+      // map virtual TOP -> CODE: PML4[255] -> 0x18000, PDPT[511] -> 0x19000, PD[511] -> 0x1a000
+      const w = (pa: number, v: number): void => {
+        m.phys.write32(pa, v);
+        m.phys.write32(pa + 4, 0);
+      };
+      w(0x10000 + 255 * 8, 0x18000 | 7);
+      w(0x18000 + 511 * 8, 0x19000 | 7);
+      w(0x19000 + 511 * 8, 0x1a000 | 7);
+      w(0x1a000 + 511 * 8, CODE | 7);
+      m.views.setNum(OFF_RIP, TOP);
+      results.push(m.run(1000));
+    }
+    const [ref, got] = results;
+    expect(ref.regs[0] & 0xffn).toBe(13n);
+    expect(got.count).toBe(ref.count);
+    expect(got.regs).toEqual(ref.regs);
+    expect(Buffer.from(got.kstack).equals(Buffer.from(ref.kstack))).toBe(true);
+  });
+});
