@@ -59,7 +59,7 @@ export function barChartSvg(c: BarChart): string {
   for (const t of ticks) {
     const ty = TOP + plotH - y(t);
     out.push(`<line x1="${LEFT}" y1="${ty.toFixed(1)}" x2="${W - RIGHT}" y2="${ty.toFixed(1)}" stroke="#ddd"/>`);
-    out.push(`<text x="${LEFT - 6}" y="${(ty + 4).toFixed(1)}" text-anchor="end">${esc(fmt(t))}</text>`);
+    out.push(`<text x="${LEFT - 6}" y="${(ty + 4).toFixed(1)}" text-anchor="end">${esc(short(t))}</text>`);
   }
   out.push(`<line x1="${LEFT}" y1="${TOP + plotH}" x2="${W - RIGHT}" y2="${TOP + plotH}" stroke="black"/>`);
   out.push(`<text x="16" y="${TOP + plotH / 2}" transform="rotate(-90 16 ${TOP + plotH / 2})" text-anchor="middle">${esc(c.yLabel)}</text>`);
@@ -86,6 +86,14 @@ export function barChartSvg(c: BarChart): string {
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** Axis labels: 1500 -> 1.5k, 2000000 -> 2M. */
+function short(v: number): string {
+  const p = (x: number): string => String(Number(x.toPrecision(3)));
+  if (Math.abs(v) >= 1e6) return `${p(v / 1e6)}M`;
+  if (Math.abs(v) >= 1e3) return `${p(v / 1e3)}k`;
+  return p(v);
 }
 
 /** 1, 2 or 5 times a power of ten, at least v. */
