@@ -37,6 +37,14 @@ describe('bare-metal test kernels', () => {
     for (const d of [...DEPARTURES, ...KNOWN_FAILING]) expect(KERNELS).toContain(d.kernel);
   });
 
+  it('docs/system-conformance.md lists every departure and known failure', () => {
+    const doc = readFileSync(join(ROOT, 'docs/system-conformance.md'), 'utf8');
+    for (const d of [...DEPARTURES, ...KNOWN_FAILING]) {
+      const name = d.prefix.trim().replace(/:$/, '').replace(/,? (sysretq |iretq )?at$/, '').slice(0, 20);
+      expect(doc.includes(name), `'${name}' (${d.kernel}) is not in the docs`).toBe(true);
+    }
+  });
+
   it.skipIf(!nasm)('the committed kernel images are what the sources build', () => {
     const out = mkdtempSync(join(tmpdir(), 'ringvm-kernels-'));
     try {
