@@ -48,13 +48,16 @@ export function checkProcs(text: string): string[] {
     if (mainA[2] === mainB[2]) fail.push('alpha and beta report the same physical main');
   }
   // both get the same line count from procs; alpha says it in every line ("line i of n")
+  // (or, when alpha printed none, beta's first count: "k lines to go" with k = n - 1)
   const nm = /^line \d+ of (\d+)$/.exec(al[1] ?? '');
-  const n = nm === null ? 0 : Number(nm[1]);
+  const bm = /^(\d+) lines to go$/.exec(bl[1] ?? '');
+  const n = nm !== null ? Number(nm[1]) : bm !== null ? Number(bm[1]) + 1 : 0;
   const wantA = Array.from({ length: n }, (_, i) => `line ${i + 1} of ${n}`);
-  if (n < 1) fail.push('alpha printed no "line i of n" lines');
-  else if (al.slice(1).join('\n') !== wantA.join('\n')) fail.push(`alpha's lines are not "line 1..${n} of ${n}" in order`);
-  const wantB = Array.from({ length: Math.max(n, 1) }, (_, i) => `${Math.max(n, 1) - 1 - i} lines to go`);
-  if (bl.slice(1).join('\n') !== wantB.join('\n')) fail.push(`beta's lines are not "${Math.max(n, 1) - 1}..0 lines to go" in order`);
+  if (al.length < 2) fail.push('alpha printed no "line i of n" lines');
+  else if (n < 1 || al.slice(1).join('\n') !== wantA.join('\n')) fail.push(`alpha's lines are not "line 1..${n} of ${n}" in order`);
+  const wantB = Array.from({ length: n }, (_, i) => `${n - 1 - i} lines to go`);
+  if (bl.length < 2) fail.push('beta printed no "k lines to go" lines');
+  else if (n < 1 || bl.slice(1).join('\n') !== wantB.join('\n')) fail.push(`beta's lines are not "${n - 1}..0 lines to go" in order`);
   const killed = lines.filter((l) => / killed: /.test(l));
   if (killed.length > 0) fail.push(`${killed.length} process(es) killed: ${killed[0]}`);
   if (!lines.includes('procs: both done')) fail.push('no "procs: both done"');

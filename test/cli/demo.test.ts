@@ -3,6 +3,7 @@
 // the facts fixed by the guest programs' sources (docs/tinyos.md) and by the SDM (a kernel POPF
 // loads IF and IOPL; SGDT at CPL 3 under UMIP is #GP(0)), not the demos' own verdicts; the
 // checkers are also shown to reject doctored output, so they can fail.
+import { spawnSync } from 'node:child_process';
 import ice from 'iced-x86';
 import { describe, expect, it } from 'vitest';
 import { runSmcDemo, checkSmc, type SmcRun } from '../../src/cli/demo-smc.js';
@@ -170,5 +171,20 @@ describe('svg bar chart', () => {
     const heights = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)" fill="#000"/g)].map((m) => Number(m[1]));
     expect(heights.length).toBe(3); // two bars and the legend swatch (height 12)
     expect(heights[0] / heights[1]).toBeCloseTo(2, 2);
+  });
+});
+
+describe('ringvm demo (the command line)', () => {
+  const ringvm = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  it('lists the three experiments', () => {
+    const r = ringvm('demo', '--help');
+    expect(r.status).toBe(0);
+    for (const name of ['virtualizability', 'tc-index', 'smc']) expect(r.stdout).toContain(name);
+  });
+  it('a bad --tc-threshold is a one-line usage error (status 2)', () => {
+    const r = ringvm('demo', 'tc-index', '--tc-threshold', 'x');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("ringvm: --tc-threshold: expected a whole number >= 0, got 'x'");
   });
 });
