@@ -187,6 +187,23 @@ main:
     TRY
     mov eax, [PG_NP2 - 2]
     ENDTRY
+    PRINT "ring 3 int 0x80 with TSS.RSP0 in a missing page (#PF on IST1): "
+    mov eax, 14
+    lea rdx, [rel exc_stubs + 14 * exc_stub_size]
+    mov r8d, 1
+    call set_gate
+    mov qword [rel tss + 4], PG_NP + 0x1000
+    TRY
+    call user_mode
+    int 0x80
+    ENDTRY
+    lea rax, [rel kstack_top]
+    mov [rel tss + 4], rax
+    mov eax, 14
+    lea rdx, [rel exc_stubs + 14 * exc_stub_size]
+    xor r8d, r8d
+    call set_gate
+
     PRINT "instruction fetch straddling into an NX page: "
     mov dword [PG_NX - 2], 0x332211B8 ; mov eax, 0x44332211; ret (crosses at the imm32's 3rd byte)
     mov dword [PG_NX + 2], 0xC344
