@@ -5,14 +5,16 @@
  * demo (demo-virt.ts, demo-tc.ts, demo-smc.ts) builds its experiment from a few such runs.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadImage } from '../boot/load.js';
 import type { DbtOptions } from '../dbt/engine.js';
 import { DEFAULT_IPS } from '../machine/clock.js';
 import { Machine, type StopInfo } from '../machine/machine.js';
 import { POLICY_EMULATE } from '../system/context.js';
 
-/** The committed 64-bit teaching kernel (docs/tinyos.md); demos run it from the repository root. */
-export const TINYOS_IMAGE = 'guest-images/tinyos.bin';
+/** The committed 64-bit teaching kernel (docs/tinyos.md), found from this file, whatever the cwd. */
+export const TINYOS_IMAGE = fileURLToPath(new URL('../../guest-images/tinyos.bin', import.meta.url));
 
 /** A run that is not done after this many instructions has gone wrong (tinyos's tour is ~32 M). */
 const MAX_INSNS = 200_000_000;
@@ -52,7 +54,7 @@ export async function runDemoGuest(o: DemoRunOptions): Promise<DemoRun> {
     engine: { engine: o.engine ?? 'dbt', dbt: o.dbt ?? {} },
   });
   machine.ctx.policy = o.policy ?? POLICY_EMULATE;
-  loadImage(bytes, machine, { cmdline: o.append, imageName: o.image ?? 'probe.bin', modules: [] });
+  loadImage(bytes, machine, { cmdline: o.append, imageName: o.bytes !== undefined ? 'probe.bin' : basename(o.image ?? TINYOS_IMAGE), modules: [] });
   const output = (): string => Buffer.from(out).toString('latin1');
   o.prepare?.(machine, output);
   const t0 = performance.now();
