@@ -30,6 +30,7 @@ import { TE_FETCH, TE_HOST, tlbEntryWord } from '../mmu/tlb.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { EV_EXCEPTION, EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
+import { STOP_UNSUPPORTED } from './system-common.js';
 import { GP_REGISTRARS, buildDispatch, type Registrar } from './dispatch.js';
 import {
   FAST, addEvGv, addEvIb, addGvEv, andEvIb, cmpEvGv, cmpEvIb, cmpGvEv, movEvGv, movGvEv, orEvGv, subEvGv, subEvIb,
@@ -321,6 +322,11 @@ export class Interpreter {
       cpu.refreshMode();
       if (f === STOP_HALT) {
         result = RUN_HALT;
+        break;
+      }
+      if (f === STOP_UNSUPPORTED) {
+        // the system layer met something ringvm does not implement (a 16-bit TSS ...)
+        result = RUN_UNSUPPORTED;
         break;
       }
     }
