@@ -21,7 +21,8 @@
  * Counting is the interpreter's: a completed block adds its instruction count; a fault in
  * instruction i adds i + 1 (the faulting instruction counts, as the interpreter counts it before
  * delivering); a block that would pass `stopAt` is left to the interpreter, so runs stop at exactly
- * the same instruction. Self-modifying code: a store to a page holding translated code reaches
+ * the same instruction. While a block runs, OFF_INSN_COUNT is made exact before every helper and
+ * memory slow path (the TSC and devices read it). Self-modifying code: a store to a page holding translated code reaches
  * `invalidatePage` (PhysicalMemory.onCodeWrite) before it lands; the page's blocks are dropped, and
  * if the running block was one of them it stops after the storing instruction. A page invalidated
  * DEMOTE_AFTER times (code and hot data sharing it) is no longer translated (`pagesDemoted`).
@@ -139,6 +140,8 @@ class Dbt implements DbtEngine {
   private pendingFault = 0;
   private pendingStop = 0;
   private lastCr3 = -1;
+  /** The instruction count when the running block (or region call) was entered. */
+  private blockCount = 0;
   private readonly helperByRow: Float64Array;
   private jcache: (Block | undefined)[] = new Array(JC_MASK + 1);
   /** Invalidations per physical page, and the pages that stopped being translated because of them. */
@@ -269,6 +272,7 @@ class Dbt implements DbtEngine {
       this.stopFlag = false;
       this.pendingStop = 0;
       cpu.rip = rip;
+      this.blockCount = count;
       let res: number;
       let cb = b; // the block that was running when control came back
       let done = 0; // instructions completed in earlier blocks of the same call
@@ -280,6 +284,7 @@ class Dbt implements DbtEngine {
       } else {
         res = 0;
         this.setEntry(rip);
+        u32[SCRATCH_DONE >> 2] = 0;
         for (let i = 0; i < b.n; i++) {
           res = this.exec(b.gidBase + i);
           if (res !== 0) break;
@@ -327,6 +332,15 @@ class Dbt implements DbtEngine {
     return r;
   }
 
+  /**
+   * Makes OFF_INSN_COUNT exact for instruction i of the running block (instructions retired before
+   * it), so the TSC, timers and devices that a helper's instruction reads see the live virtual
+   * time.
+   */
+  private liveCount(i: number): void {
+    this.ctx.views.setNum(OFF_INSN_COUNT, this.blockCount + this.ctx.views.u32[SCRATCH_DONE >> 2] + i);
+  }
+
   /** RIP of the running block's first instruction (the region function keeps it in scratch). */
   private entryRip(mode: number): number {
     const u32 = this.ctx.views.u32;
@@ -355,6 +369,7 @@ class Dbt implements DbtEngine {
     cpu.rip = rip;
     cpu.nextRip = next;
     if (this.cur !== null && this.cur.fn !== null) this.helperByRow[d.row]++;
+    this.liveCount(i);
     const f = this.interp.handlers[d.row](cpu, d);
     if (f === 0) {
       cpu.storeRip(cpu.nextRip);
@@ -377,6 +392,7 @@ class Dbt implements DbtEngine {
   /** Slow-path load: the interpreter's segment and MMU path; value to the scratch words. */
   private ld(gi: number, size: number, lo: number, hi: number, seg: number): number {
     const cpu = this.interp.cpu;
+    this.liveCount(this.decIdx[gi]); // an MMIO read may observe virtual time
     const u32 = cpu.u32;
     const v = cpu.rd(seg, canonical(lo, hi), size);
     if (cpu.mmu.fault !== 0) {
@@ -391,6 +407,7 @@ class Dbt implements DbtEngine {
 
   private store(gi: number, size: number, lo: number, hi: number, vlo: number, vhi: number, seg: number): number {
     const cpu = this.interp.cpu;
+    this.liveCount(this.decIdx[gi]);
     cpu.wr(seg, canonical(lo, hi), size, vlo, vhi);
     if (cpu.mmu.fault !== 0) {
       this.pendingFault = cpu.mmu.fault;

@@ -243,3 +243,26 @@ describe.skipIf(!hasNasm)('the end of the lower canonical half', () => {
     expect(Buffer.from(got.kstack).equals(Buffer.from(ref.kstack))).toBe(true);
   });
 });
+
+describe.skipIf(!hasNasm)('virtual time inside translated code', () => {
+  it('RDTSC in a translated block reads the instructions retired before it', () => {
+    const m = new ParityMachine(asm(`
+      mov ecx, 10
+    L: add ebx, ecx
+      dec ecx
+      jnz L
+      rdtsc
+      mov esi, eax
+      mov ecx, 10
+    M: add ebx, ecx
+      dec ecx
+      jnz M
+      rdtsc
+      sub eax, esi
+      mov r8d, eax
+      hlt`), { threshold: 0 });
+    m.run(1000);
+    // between the two RDTSCs: rdtsc, mov, mov, 10 x (add, dec, jnz) = 33 instructions
+    expect(m.views.getBig(gprOffset(8))).toBe(33n);
+  });
+});
