@@ -39,6 +39,7 @@ interface RunOptions {
   tcIndex: string;
   tcThreshold?: string;
   tcSize?: string;
+  smcCheck: boolean;
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -115,7 +116,7 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
   const debugcon = new ByteSink(o.debugcon === 'none' ? null : 2);
   let machine: Machine;
   try {
-    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START, trace, engine });
+    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START, trace, engine, smcCheck: o.smcCheck });
   } catch (e) {
     if (e instanceof MachineError) return fail(`--mem ${formatSize(ramSize)}: ${e.message}`, 2);
     throw e;
@@ -178,6 +179,7 @@ export function registerRun(program: Command): void {
     .option('--tc-index <key>', 'translation-cache key: phys (guest-physical PC), virt (guest-virtual PC, flushed on CR3 writes), virt-noflush (deliberately wrong)', 'phys')
     .option('--tc-threshold <n>', 'executions of a block before it is translated (0: at once)')
     .option('--tc-size <n>', 'translated blocks kept before the whole cache is flushed')
+    .option('--no-smc-check', 'do not invalidate decoded or translated code when the guest writes to it (deliberately wrong: shows stale code running)')
     .option('--sensitive <policy>', 'sensitive unprivileged instructions in user code: emulate (answer from virtual state), leak (pre-VT trap-and-emulate), umip (#GP)', 'emulate')
     .option('--trace <events>', 'log guest events on stderr: exec (each instruction, disassembled), int (each interrupt/exception); comma-separated')
     .option('--stats [format]', 'print statistics on stderr at the end: table (default) or json')

@@ -50,6 +50,8 @@ export interface MachineOptions {
   ips: number;
   /** The RTC's time of day at instruction 0, in seconds since the Unix epoch. */
   rtcStart: number;
+  /** false: writes to code pages do not invalidate decoded/translated code (deliberately wrong). */
+  smcCheck?: boolean;
   /** Which engine runs the guest, and the translator's options. */
   engine?: EngineOptions;
   /** --trace events and where their lines go. */
@@ -129,7 +131,9 @@ export class Machine implements StopRequester {
     powerOnReset(this.views);
     const engine = createEngine(this.ctx, options.engine);
     this.engine = options.trace ? new TraceEngine(engine, this.ctx, options.trace.opts, options.trace.out) : engine;
-    this.phys.onCodeWrite = (page) => this.engine.invalidatePage(page);
+    // --no-smc-check: stores to code pages no longer reach the engine, so stale decoded and
+    // translated code keeps running (the wrong answer the smc demonstration shows).
+    this.phys.onCodeWrite = options.smcCheck === false ? null : (page) => this.engine.invalidatePage(page);
   }
 
   /** The ISA interrupt line `irq`, wired to the 8259A pair as on a PC/AT. */
