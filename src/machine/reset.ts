@@ -6,7 +6,7 @@
 import {
   OFF_CR0, OFF_CPL, OFF_MODE, OFF_RFLAGS, OFF_RIP, MODE_REAL, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT,
   SEG_LDTR, SEG_SELECTOR, SEG_TR, OFF_IDTR_LIMIT, OFF_GDTR_LIMIT, REG_RDX, OFF_MSR_PAT, OFF_MSR_APIC_BASE,
-  gprOffset, segOffset, type StateViews,
+  OFF_DR0, gprOffset, segOffset, type StateViews,
 } from '../cpu/state.js';
 
 /** Family 6, model 0x3A-like signature reported in EDX at reset and by CPUID leaf 1 EAX. */
@@ -38,4 +38,6 @@ export function powerOnReset(v: StateViews): void {
   v.u32[OFF_CPL >>> 2] = 0;
   v.set64(OFF_MSR_PAT, 0x00070406, 0x00070406);
   v.set64(OFF_MSR_APIC_BASE, 0xfee00900, 0); // enabled, BSP
+  v.set64(OFF_DR0 + 6 * 8, 0xffff0ff0, 0); // DR6 and DR7 reset values (SDM Vol. 3 Table 10-1)
+  v.set64(OFF_DR0 + 7 * 8, 0x00000400, 0);
 }

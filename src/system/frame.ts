@@ -113,11 +113,9 @@ export class StackFrame {
   push64(lo: number, hi: number): void {
     const a = this.step(8);
     if (a !== a) return;
-    const mmu = this.ctx.mmu;
-    if (mmu.translate(a + 7, 1, this.user) >= 0) {
-      mmu.write32(a, lo >>> 0, this.user);
-      mmu.write32(a + 4, hi >>> 0, this.user);
-    }
+    // One 8-byte store: a #PF reports its first byte (or, when it crosses a page, the first byte
+    // of the page that faulted), and nothing is written unless all of it can be.
+    this.ctx.mmu.write64(a, lo >>> 0, hi >>> 0, this.user);
     this.fault = takeMmuFault(this.ctx);
   }
   /** Pushes `size` (2, 4 or 8) bytes. */

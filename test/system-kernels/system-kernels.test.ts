@@ -20,16 +20,10 @@ if (!qemu) console.warn('system-kernels: qemu-system-x86_64 not installed; check
 /** Lines (kernel, line prefix) where ringvm disagrees with the SDM today, each with why. */
 /** `lines`: how many expected lines the failure spans (default 1). */
 const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: string }[] = [
-  { kernel: 'exc64', prefix: 'int1 (icebp): ', reason: 'DR6 starts as 0, not FFFF0FF0H (its reset value)' },
-  { kernel: 'dbg64', prefix: 'popf sets TF; trap after the next instruction (first #DB: DR6 as reset left it): ', reason: 'DR6 starts as 0, not FFFF0FF0H (its reset value, SDM Vol. 3 Table 10-1)' },
   { kernel: 'dbg64', prefix: '...and with mov ss as the stepped instruction: ', reason: 'the single-step trap after MOV SS is not held back until the next instruction (SDM Vol. 3 6.8.3)' },
   ...['DR0 execute breakpoint', 'DR1 data write breakpoint, dword', 'DR1 write breakpoint, a byte store', 'DR1 as read/write, a read'].map((prefix) => ({
     kernel: 'dbg64', prefix, reason: 'DR0-DR3 breakpoints (DR7) are not implemented',
   })),
-  {
-    kernel: 'pf64', prefix: 'ring 3 int 0x80 with TSS.RSP0 in a missing page (#PF on IST1): ',
-    reason: 'CR2 is RSP0-1, not RSP0-8, the address of the first 8-byte store of the frame (the access that faulted, SDM Vol. 3 4.7)',
-  },
   { kernel: 'pf32', prefix: 'PAE: mov cr3 with a PDPTE that sets reserved bit 5, at ', reason: 'MOV CR3 in PAE mode does not load and check the PDPTEs' },
   { kernel: 'priv64', prefix: 'ring 3 misaligned dword read, CR0.AM=1, AC=1, at ', reason: 'alignment checking (#AC) is not implemented' },
 ];
