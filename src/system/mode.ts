@@ -95,8 +95,20 @@ export function writeCr3(ctx: SystemContext, lo: number, hi: number): number {
   } else {
     hi = 0;
   }
+  const oldLo = u32[OFF_CR3 >>> 2];
+  const oldHi = u32[(OFF_CR3 >>> 2) + 1];
   u32[OFF_CR3 >>> 2] = lo;
   u32[(OFF_CR3 >>> 2) + 1] = hi;
+  // PAE paging outside IA-32e mode loads the four PDPTEs with CR3: a reserved bit is #GP(0) and
+  // CR3 keeps its old value (SDM Vol. 3 4.4.1).
+  if ((u32[IX_EFER] & EFER_LMA) === 0 && (u32[IX_CR4] & CR4_PAE) !== 0 && (u32[OFF_CR0 >>> 2] & CR0_PG) !== 0) {
+    const f = ctx.mmu.checkPdptes();
+    if (f !== 0) {
+      u32[OFF_CR3 >>> 2] = oldLo;
+      u32[(OFF_CR3 >>> 2) + 1] = oldHi;
+      return f;
+    }
+  }
   if ((u32[IX_CR4] & CR4_PGE) !== 0) ctx.mmu.flushNonGlobal();
   else ctx.mmu.flushAll();
   return 0;

@@ -24,7 +24,6 @@ const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: s
   ...['DR0 execute breakpoint', 'DR1 data write breakpoint, dword', 'DR1 write breakpoint, a byte store', 'DR1 as read/write, a read'].map((prefix) => ({
     kernel: 'dbg64', prefix, reason: 'DR0-DR3 breakpoints (DR7) are not implemented',
   })),
-  { kernel: 'pf32', prefix: 'PAE: mov cr3 with a PDPTE that sets reserved bit 5, at ', reason: 'MOV CR3 in PAE mode does not load and check the PDPTEs' },
   { kernel: 'priv64', prefix: 'ring 3 misaligned dword read, CR0.AM=1, AC=1, at ', reason: 'alignment checking (#AC) is not implemented' },
 ];
 
