@@ -26,7 +26,7 @@ const emulator = new mod.V86({
   wasm_path: require.resolve('v86/build/v86.wasm'),
   bios: { buffer: toArrayBuffer(readFileSync('/usr/share/seabios/bios.bin')) },
   multiboot: { buffer: toArrayBuffer(readFileSync(image)) },
-  cmdline,
+  cmdline: `${image.split('/').pop()} ${cmdline}`, // like QEMU: the image name is the first word
   memory_size: 64 << 20,
   disable_jit: mode === 'nojit',
   autostart: true,
