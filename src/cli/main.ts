@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerTranslate } from './translate.js';
 import { registerDisasm } from './disasm.js';
 import { registerRun } from './run.js';
 import { UsageError } from './errors.js';
@@ -20,6 +21,7 @@ program
 registerRun(program);
 registerDisasm(program);
 registerDemo(program);
+registerTranslate(program);
 
 try {
   await program.parseAsync(process.argv);
