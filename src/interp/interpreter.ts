@@ -20,7 +20,9 @@ import {
   OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
 } from '../cpu/state.js';
 import { FAULT, FAULT_GP0, VEC_DB } from '../cpu/fault.js';
-import { IX_FLAGS } from '../cpu/flags.js';
+import {
+  IX_FLAGS, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI,
+} from '../cpu/flags.js';
 import { DEC_NEED_MORE, DEC_OK, Decoded } from '../cpu/decoded.js';
 import { decode } from '../cpu/decoder.js';
 import { ROW_FLAGS } from '../cpu/table.js';
@@ -37,6 +39,9 @@ import {
   xorEvGv,
 } from './fast.js';
 import { jcc, jmpRel } from './control.js';
+import { OP_ADD, OP_AND, OP_CMP, OP_OR, OP_XOR, registerAlu } from './alu.js';
+import { registerMov } from './mov.js';
+import { K_ALU32, K_ALU64, K_MOV32, K_MOV64, W_IMM, rowSpecs, specialise } from './prep.js';
 
 export const RUN_LIMIT = 0;
 export const RUN_HALT = 1;
@@ -57,14 +62,20 @@ const IX_SHADOW = OFF_INT_SHADOW >> 2;
 const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
 const IX_CS_LIMIT = (segOffset(SEG_CS) + SEG_LIMIT) >> 2;
 const BITNESS = [16, 16, 32, 64, 16]; // by MODE_*
+/** The fast.ts kinds of Jcc and JMP rel (rows jccJb jccJz jmpJb jmpJz): register-only. */
+const KIND_JCC = FAST.findIndex(([n]) => n === 'jccJb') + 1;
+const KIND_JMP_LAST = FAST.findIndex(([n]) => n === 'jmpJz') + 1;
+if (KIND_JCC !== 14 || KIND_JMP_LAST !== 17) throw new Error('fast.ts order changed: update the run loop switch');
 
 /** Decoded instructions of one guest-physical page. */
 class PageCache {
   readonly insns: (Decoded | undefined)[] = new Array(4096);
   /** The handler of each cached instruction. */
   readonly fns: (Handler | undefined)[] = new Array(4096);
-  /** Its FAST kind (fast.ts), 0 = call through `fns`. */
+  /** Its FAST kind (fast.ts) or pre-resolved kind (prep.ts), 0 = call through `fns`. */
   readonly kinds = new Uint8Array(4096);
+  /** The operand word of a prep.ts kind. */
+  readonly words = new Int32Array(4096);
   /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
   readonly bits = new Uint8Array(4096);
 }
@@ -74,6 +85,8 @@ export class Interpreter {
   readonly handlers: Handler[];
   private readonly rowPriv: Uint8Array;
   private readonly rowKind: Uint8Array;
+  /** prep.ts's per-row spec (all 0 when the ALU/MOV handlers are not the registered ones). */
+  private readonly rowSpec: Uint8Array;
   private readonly pages = new Map<number, PageCache>();
   /** Invalidated page caches kept for reuse. */
   private readonly spare: PageCache[] = [];
@@ -102,6 +115,8 @@ export class Interpreter {
     this.handlers = buildDispatch(registrars);
     this.rowPriv = Uint8Array.from(ROW_FLAGS, (f) => ((f & F_PRIV) !== 0 ? 1 : 0));
     this.rowKind = Uint8Array.from(this.handlers, (h) => FAST.findIndex(([, f]) => f === h) + 1);
+    const inline = registrars.includes(registerAlu) && registrars.includes(registerMov);
+    this.rowSpec = inline ? rowSpecs() : new Uint8Array(this.handlers.length);
     if (ctx.phys.onCodeWrite === null) ctx.phys.onCodeWrite = (page) => this.invalidatePage(page);
     this.cpu.rip = this.cpu.loadRip();
   }
@@ -164,20 +179,34 @@ export class Interpreter {
 
     let mode = -1;
     let user = false;
+    // The previous instruction only touched registers and rIP (a prep.ts kind, Jcc, JMP rel) and
+    // completed without a trap or interrupt shadow: nothing the event test, the mode/CPL test or
+    // the fetch page's TLB test reads can have changed since they last passed (the interrupt
+    // controller only changes through device accesses), so those are skipped. The exit request is
+    // still read every time (the embedder may set it from outside).
+    let quick = false;
     for (;;) {
       if (count >= stopAt) break;
       // ---- events between instructions: one combined test on the fast path ----
       let trap = false;
+      let shadow = false;
       const fl = m[IX_FLAGS];
-      if ((u32[IX_EXIT] | u32[IX_SHADOW] | u32[IX_HALTED] | (fl & FLAG_TF)) !== 0 || ((fl & FLAG_IF) !== 0 && ctx.intc !== null)) {
+      if (quick) {
+        if (u32[IX_EXIT] !== 0) {
+          result = RUN_EXIT_REQUEST;
+          break;
+        }
+      } else if ((u32[IX_EXIT] | u32[IX_SHADOW] | u32[IX_HALTED] | (fl & FLAG_TF)) !== 0 || ((fl & FLAG_IF) !== 0 && ctx.intc !== null)) {
         // single-step: TF at the start of an instruction traps (#DB) after it completes
         trap = (fl & FLAG_TF) !== 0 && u32[IX_SHADOW] === 0;
         if (u32[IX_EXIT] !== 0) {
           result = RUN_EXIT_REQUEST;
           break;
         }
-        if (u32[IX_SHADOW] !== 0) u32[IX_SHADOW] = 0;
-        else if ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) {
+        if (u32[IX_SHADOW] !== 0) {
+          u32[IX_SHADOW] = 0;
+          shadow = true;
+        } else if ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) {
           const vector = ctx.intc.acknowledge();
           cpu.storeRip(cpu.rip);
           const r = deliver(ctx, vector, -1, EV_EXTERNAL);
@@ -198,7 +227,7 @@ export class Interpreter {
       }
 
       // ---- fetch and decode (mode and CPL change rarely: re-read, store only on change) ----
-      if (u32[IX_MODE] !== mode || (u32[IX_CPL] === 3) !== user) {
+      if (!quick && (u32[IX_MODE] !== mode || (u32[IX_CPL] === 3) !== user)) {
         mode = u32[IX_MODE];
         user = u32[IX_CPL] === 3;
         cpu.mode = mode;
@@ -214,13 +243,16 @@ export class Interpreter {
       const linOff = lin & 0xfff;
       const lp = this.fetchPage;
       let kind = 0;
+      let word = 0;
       if (
-        lin - linOff === this.fetchLin && lp !== null && user === this.fetchUser && m[this.fetchEntry] === this.fetchTag &&
-        u32[this.fetchEntry + HOST_FROM_FETCH] === this.fetchHost && lp.bits[linOff] === BITNESS[mode]
+        lin - linOff === this.fetchLin && lp !== null && lp.bits[linOff] === BITNESS[mode] &&
+        (quick || (user === this.fetchUser && m[this.fetchEntry] === this.fetchTag &&
+          u32[this.fetchEntry + HOST_FROM_FETCH] === this.fetchHost))
       ) {
         d = lp.insns[linOff] as Decoded;
         h = lp.fns[linOff] as Handler;
         kind = lp.kinds[linOff];
+        word = lp.words[linOff];
       }
       const pa = h !== null ? 0 : mmu.translate(lin, ACCESS_FETCH, user);
       if (h === null && pa >= 0) {
@@ -255,9 +287,95 @@ export class Interpreter {
         else if (next - 1 > u32[IX_CS_LIMIT]) h = null;
         else cpu.nextRip = mode === MODE_PROT32 ? next >>> 0 : next & 0xffff;
         // ---- execute ----
-        if (h === null || (this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0)) f = FAULT_GP0;
+        if (h === null) f = FAULT_GP0;
         else {
           switch (kind) {
+            case K_ALU32: {
+              // makeAlu's 32-bit register short path, inline
+              const dst = word & 15;
+              const a = m[dst << 1];
+              const b = (word & W_IMM) !== 0 ? d.imm : m[((word >> 4) & 15) << 1];
+              const op = (word >> 8) & 7;
+              let r: number;
+              switch (op) {
+                case OP_ADD: r = (a + b) | 0; break;
+                case OP_OR: r = a | b; break;
+                case OP_AND: r = a & b; break;
+                case OP_XOR: r = a ^ b; break;
+                default: r = (a - b) | 0; break;
+              }
+              if (op !== OP_CMP) {
+                m[dst << 1] = r;
+                m[(dst << 1) + 1] = 0;
+              }
+              m[IX_LF_OP] = word >> 12;
+              m[IX_LF_DST] = a;
+              m[IX_LF_SRC] = b;
+              m[IX_LF_RES] = r;
+              f = 0;
+              break;
+            }
+            case K_ALU64: {
+              const dst = word & 15;
+              const a = m[dst << 1];
+              const aHi = m[(dst << 1) + 1];
+              let b: number, bHi: number;
+              if ((word & W_IMM) !== 0) {
+                b = d.imm;
+                bHi = b >> 31;
+              } else {
+                const src = (word >> 4) & 15;
+                b = m[src << 1];
+                bHi = m[(src << 1) + 1];
+              }
+              const op = (word >> 8) & 7;
+              let r: number, rHi: number;
+              switch (op) {
+                case OP_ADD: {
+                  const lo = (a >>> 0) + (b >>> 0);
+                  r = lo | 0;
+                  rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) | 0;
+                  break;
+                }
+                case OP_OR: r = a | b; rHi = aHi | bHi; break;
+                case OP_AND: r = a & b; rHi = aHi & bHi; break;
+                case OP_XOR: r = a ^ b; rHi = aHi ^ bHi; break;
+                default: {
+                  const lo = (a >>> 0) - (b >>> 0);
+                  r = lo | 0;
+                  rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) | 0;
+                  break;
+                }
+              }
+              if (op !== OP_CMP) {
+                m[dst << 1] = r;
+                m[(dst << 1) + 1] = rHi;
+              }
+              m[IX_LF_OP] = word >> 12;
+              m[IX_LF_DST] = a;
+              m[IX_LF_DST_HI] = aHi;
+              m[IX_LF_SRC] = b;
+              m[IX_LF_SRC_HI] = bHi;
+              m[IX_LF_RES] = r;
+              m[IX_LF_RES_HI] = rHi;
+              f = 0;
+              break;
+            }
+            case K_MOV32: {
+              const dst = word & 15;
+              m[dst << 1] = m[((word >> 4) & 15) << 1];
+              m[(dst << 1) + 1] = 0;
+              f = 0;
+              break;
+            }
+            case K_MOV64: {
+              const dst = word & 15;
+              const src = (word >> 4) & 15;
+              m[dst << 1] = m[src << 1];
+              m[(dst << 1) + 1] = m[(src << 1) + 1];
+              f = 0;
+              break;
+            }
             case 1: f = movGvEv(cpu, d); break;
             case 2: f = movEvGv(cpu, d); break;
             case 3: f = addEvGv(cpu, d); break;
@@ -273,13 +391,18 @@ export class Interpreter {
             case 13: f = orEvGv(cpu, d); break;
             case 14: case 15: f = jcc(cpu, d); break;
             case 16: case 17: f = jmpRel(cpu, d); break;
-            default: f = h(cpu, d); break;
+            default:
+              // the only kind that can be a privileged row (fast kinds never are)
+              f = this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0 ? FAULT_GP0 : h(cpu, d);
+              break;
           }
         }
       }
       count++;
+      quick = false;
       if (f === 0 && !trap) {
         cpu.rip = cpu.nextRip;
+        quick = (kind >= K_ALU32 || (kind >= KIND_JCC && kind <= KIND_JMP_LAST)) && !shadow;
         continue;
       }
       if (trap && (f & FAULT) === 0) {
@@ -451,7 +574,9 @@ export class Interpreter {
     }
     page.insns[off] = d;
     page.fns[off] = d.status === DEC_OK ? this.handlers[d.row] : undefined;
-    page.kinds[off] = d.status === DEC_OK ? this.rowKind[d.row] : 0;
+    const spec = d.status === DEC_OK ? specialise(this.rowSpec[d.row], d) : 0;
+    page.kinds[off] = spec !== 0 ? spec & 0xff : d.status === DEC_OK ? this.rowKind[d.row] : 0;
+    page.words[off] = spec >> 8;
     page.bits[off] = d.status === DEC_OK ? bits : 0; // faulting decodes are not cached
     this.lastPage = page;
     this.lastPageNo = pageNo;

@@ -1,0 +1,67 @@
+/**
+ * Pre-resolved forms of the hottest register-only instructions, for the run loop's `switch`
+ * (ARCHITECTURE.md §4: a switch over pre-decoded small-integer kinds instead of a megamorphic
+ * handler call). When an instruction enters the decode cache, `specialise` looks at its row and
+ * operands and, for a 32/64-bit register-register or register-immediate ALU operation (ADD OR AND
+ * SUB XOR CMP) or a 32/64-bit register MOV, returns a kind and one packed operand word; the loop
+ * then executes it inline with exactly the semantics of alu.ts's `makeAlu` short path and mov.ts's
+ * MOV handlers (same results, same lazy-flag words). Everything else keeps kind 0 (or its fast.ts
+ * kind) and goes through the handler. Rows are recognised by their handler names, which the
+ * registrars of alu.ts and mov.ts fill with exactly those handlers.
+ */
+import { tableRows } from '../cpu/table.js';
+import type { Decoded } from '../cpu/decoded.js';
+import { LF_ADD, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
+import { OP_ADD, OP_AND, OP_CMP, OP_OR, OP_SUB, OP_XOR } from './alu.js';
+
+/** ALU op on 32-bit registers (operand word: dst | src << 4 | op << 8 | imm << 11 | lazy tag << 12). */
+export const K_ALU32 = 64;
+/** ALU op on 64-bit registers (same operand word). */
+export const K_ALU64 = 65;
+/** MOV r32, r32 (operand word: dst | src << 4). */
+export const K_MOV32 = 66;
+/** MOV r64, r64. */
+export const K_MOV64 = 67;
+
+/** Operand-word fields. */
+export const W_IMM = 1 << 11;
+
+const OPS: Record<string, number> = { add: OP_ADD, or: OP_OR, and: OP_AND, sub: OP_SUB, xor: OP_XOR, cmp: OP_CMP };
+const FORM_EG = 1;
+const FORM_GE = 2;
+const FORM_EI = 3;
+const FORM_MOV_EG = 4;
+const FORM_MOV_GE = 5;
+
+/** Per table row: 0, or form | op << 4 for the rows `specialise` knows. */
+export function rowSpecs(): Uint8Array {
+  return Uint8Array.from(tableRows, (row) => {
+    if (row.name === 'movEvGv') return FORM_MOV_EG;
+    if (row.name === 'movGvEv') return FORM_MOV_GE;
+    const m = /^(add|or|and|sub|xor|cmp)(EvGv|GvEv|EvIz|EvIbs|EvIb)$/.exec(row.name);
+    if (m === null) return 0;
+    const form = m[2] === 'EvGv' ? FORM_EG : m[2] === 'GvEv' ? FORM_GE : FORM_EI;
+    return form | (OPS[m[1]] << 4);
+  });
+}
+
+/**
+ * For decoded instruction d of a row with spec `spec`: 0 (not specialised) or kind | word << 8,
+ * the kind and its operand word.
+ */
+export function specialise(spec: number, d: Decoded): number {
+  if (spec === 0 || d.mod !== 3 || (d.opSize !== 4 && d.opSize !== 8)) return 0;
+  const wide = d.opSize === 8;
+  switch (spec & 15) {
+    case FORM_MOV_EG: return (wide ? K_MOV64 : K_MOV32) | ((d.rm | (d.reg << 4)) << 8);
+    case FORM_MOV_GE: return (wide ? K_MOV64 : K_MOV32) | ((d.reg | (d.rm << 4)) << 8);
+    default: break;
+  }
+  const form = spec & 15;
+  const op = spec >> 4;
+  const operands = form === FORM_EG ? d.rm | (d.reg << 4) : form === FORM_GE ? d.reg | (d.rm << 4) : d.rm | W_IMM;
+  // the lazy-flags tag makeAlu records: ADD, LOGIC or SUB (CMP) at size index 2 or 3
+  const lf = op === OP_ADD ? LF_ADD : op === OP_SUB || op === OP_CMP ? LF_SUB : LF_LOGIC;
+  const tag = (lf << 2) | (wide ? 3 : 2);
+  return (wide ? K_ALU64 : K_ALU32) | ((operands | (op << 8) | (tag << 12)) << 8);
+}

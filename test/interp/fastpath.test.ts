@@ -1,0 +1,136 @@
+/**
+ * The run loop's inline kinds (src/interp/prep.ts) and its quick chaining against the handlers:
+ * random register-only code (ALU reg-reg/reg-imm in 16/32/64 bits, MOV reg-reg, forward Jcc, a
+ * DEC/JNZ loop around it) is run once through `run` (inline kinds, chained) and once instruction
+ * by instruction through `stepRaw` (the handlers, which the host-CPU oracle checks), from the same
+ * random registers and flags. Registers, arithmetic flags, RIP and the count must agree, also when
+ * `run` is stopped and resumed at random points.
+ */
+import { describe, expect, it } from 'vitest';
+import { OFF_INSN_COUNT, OFF_RFLAGS, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
+import { getFlags } from '../../src/cpu/flags.js';
+import { RUN_LIMIT } from '../../src/interp/interpreter.js';
+import { CODE_BASE, CODE_PHYS, TestMachine } from './env.js';
+
+/** xorshift32: deterministic random numbers. */
+function rng(seed: number): () => number {
+  let s = seed | 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+const ALU_OPS = [0, 1, 4, 5, 6, 7]; // add or and sub xor cmp (ModRM /reg numbers)
+
+/** One random register-only instruction; rcx (the loop counter) is never a destination. */
+function insn(r: () => number, bits: number): number[] {
+  const nregs = bits === 64 ? 16 : 8;
+  let dst = r() % nregs;
+  if (dst === 1) dst = 0;
+  const src = r() % nregs;
+  const width = r() % 4; // 0: 16-bit, 1: 32-bit, 2/3: 64-bit in 64-bit mode
+  const out: number[] = [];
+  if (width === 0) out.push(0x66);
+  const w = bits === 64 && width >= 2 ? 8 : 0;
+  const rex = (reg: number, rm: number): void => {
+    const b = 0x40 | w | (reg >= 8 ? 4 : 0) | (rm >= 8 ? 1 : 0);
+    if (bits === 64 && (b !== 0x40 || r() % 3 === 0)) out.push(b);
+  };
+  const modrm = (reg: number, rm: number): number => 0xc0 | ((reg & 7) << 3) | (rm & 7);
+  const op = ALU_OPS[r() % ALU_OPS.length];
+  switch (r() % 6) {
+    case 0: rex(src, dst); out.push(op * 8 + 1, modrm(src, dst)); break; // op Ev,Gv
+    case 1: rex(dst, src); out.push(op * 8 + 3, modrm(dst, src)); break; // op Gv,Ev
+    case 2: rex(0, dst); out.push(0x83, modrm(op, dst), r() & 0xff); break; // op Ev,Ibs
+    case 3: {
+      rex(0, dst);
+      const v = r();
+      out.push(0x81, modrm(op, dst), v & 0xff, (v >>> 8) & 0xff);
+      if (width !== 0) out.push((v >>> 16) & 0xff, v >>> 24);
+      break;
+    }
+    case 4: rex(src, dst); out.push(0x89, modrm(src, dst)); break; // mov Ev,Gv
+    default: rex(dst, src); out.push(0x8b, modrm(dst, src)); break; // mov Gv,Ev
+  }
+  return out;
+}
+
+function program(r: () => number, bits: number): number[] {
+  const body: number[][] = [];
+  const n = 4 + (r() % 20);
+  for (let i = 0; i < n; i++) body.push(insn(r, bits));
+  // forward Jcc over the next 1..3 body instructions (and any Jcc between), at random places
+  const jumpTo: number[] = body.map((_, i) => (r() % 4 === 0 ? i + 1 + (r() % Math.min(3, n - i)) : -1));
+  const code: number[] = [0xb9, 3, 0, 0, 0]; // mov ecx, 3
+  const top = code.length;
+  const starts: number[] = [];
+  const patches: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    starts.push(code.length);
+    if (jumpTo[i] >= 0) {
+      code.push(0x70 | (r() % 16), 0);
+      patches.push([code.length - 1, jumpTo[i]]);
+    }
+    code.push(...body[i]);
+  }
+  starts.push(code.length);
+  for (const [at, to] of patches) code[at] = starts[to] - (at + 1);
+  code.push(0xff, 0xc9); // dec ecx
+  code.push(0x75, (top - (code.length + 2)) & 0xff); // jnz top
+  return code;
+}
+
+function setUp(tm: TestMachine, code: number[], regs: number[], flags: number): void {
+  const v = tm.views;
+  tm.phys.fill(CODE_PHYS, 4096, 0xcc);
+  tm.phys.writeBytes(CODE_PHYS, Uint8Array.from(code));
+  for (let i = 0; i < 16; i++) v.set64(gprOffset(i), regs[2 * i], regs[2 * i + 1]);
+  v.set64(OFF_RFLAGS, (flags & 0x8d5) | 0x2, 0);
+  v.u32[(OFF_RFLAGS >> 2) + 4] = 0; // LF_OP: flags are current
+  v.set64(OFF_RIP, CODE_BASE, 0);
+  v.setNum(OFF_INSN_COUNT, 0);
+}
+
+function snapshot(tm: TestMachine): string {
+  const v = tm.views;
+  const regs: string[] = [];
+  for (let i = 0; i < 16; i++) regs.push(v.getBig(gprOffset(i)).toString(16));
+  return `${regs.join(' ')} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} rip ${v.getNum(OFF_RIP).toString(16)} ` +
+    `count ${v.getNum(OFF_INSN_COUNT)}`;
+}
+
+function compare(bits: 64 | 32, seed: number, cases: number): void {
+  const r = rng(seed);
+  const tm = new TestMachine(bits);
+  for (let c = 0; c < cases; c++) {
+    const code = program(r, bits);
+    const regs = Array.from({ length: 32 }, () => r() | 0);
+    const flags = r();
+    // the handlers, one instruction at a time, until the loop falls through
+    setUp(tm, code, regs, flags);
+    let steps = 0;
+    while (tm.views.getNum(OFF_RIP) !== CODE_BASE + code.length && steps < 1000) {
+      const at = tm.views.getNum(OFF_RIP) - CODE_BASE;
+      expect(tm.interp.stepRaw(), `case ${c} at ${at}: ${code.map((b) => b.toString(16)).join(' ')}`).toBe(0);
+      steps++;
+    }
+    tm.views.setNum(OFF_INSN_COUNT, steps);
+    const want = snapshot(tm);
+    // the run loop in one go, and stopped and resumed at random points
+    setUp(tm, code, regs, flags);
+    expect(tm.interp.run(steps)).toBe(RUN_LIMIT);
+    expect(snapshot(tm), `case ${c}: ${code.map((b) => b.toString(16)).join(' ')}`).toBe(want);
+    setUp(tm, code, regs, flags);
+    for (let at = 1 + (r() % 5); at < steps; at += 1 + (r() % 7)) tm.interp.run(at);
+    tm.interp.run(steps);
+    expect(snapshot(tm), `case ${c} resumed`).toBe(want);
+  }
+}
+
+describe('run loop inline kinds', () => {
+  it('match the handlers in 64-bit mode', () => compare(64, 0x1234, 300));
+  it('match the handlers in compatibility mode', () => compare(32, 0x5678, 300));
+});
