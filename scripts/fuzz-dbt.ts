@@ -35,7 +35,7 @@ function insn(label: number): string {
   const [regs, mem] = pick(SIZES());
   const r = pick(regs);
   const m = `${mem} [rsi + ${rnd(2000)}]`;
-  switch (rnd(12)) {
+  switch (rnd(14)) {
     case 0: return `${pick(ALU)} ${r}, ${pick(regs)}`;
     case 1: return `${pick(ALU)} ${r}, ${rnd(2) ? rnd(256) - 128 : rnd(100000)}`.replace(/, (\d{4,})$/, (s) => (regs === R8 ? ', 7' : s));
     case 2: return `${pick(ALU)} ${rnd(2) ? `${m}, ${r}` : `${r}, ${m}`}`;
@@ -47,6 +47,17 @@ function insn(label: number): string {
     case 8: return rnd(4) === 0 ? `lea rax, [rel .f${label}]\n jmp rax\n.f${label}:` : `j${pick(CC)} .f${label}\n ${pick(ALU)} ${pick(R32)}, ${rnd(50)}\n.f${label}:`;
     case 9: return `${pick(['adc', 'sbb'])} ${r}, ${pick(regs)}`;
     case 10: return `${pick(['shl', 'shr', 'sar', 'rol'])} ${r}, ${rnd(8)}`;
+    case 11: {
+      // IMUL two- and three-operand forms (no byte form), then a Jcc on its flags
+      const [rr, mm] = regs === R8 ? [R32, 'dword'] : [regs, mem];
+      const d = pick(rr);
+      const src = rnd(3) === 0 ? `${mm} [rsi + ${rnd(2000)}]` : pick(rr);
+      const imm = rnd(2) ? `, ${rnd(2) ? rnd(256) - 128 : rnd(200000) - 100000}` : '';
+      const f = rr === R16 && imm !== '' ? `, ${rnd(256) - 128}` : imm;
+      return `imul ${d}, ${src}${f}\n j${pick(CC)} .f${label}\n inc ${pick(R32)}\n.f${label}:`;
+    }
+    case 12: return `${pick(['neg', 'not'])} ${rnd(2) ? r : m}\n set${pick(CC)} ${pick(R8)}`;
+    case 13: return `${pick(['shl', 'shr', 'sar', 'sal'])} ${r}, ${pick([1, rnd(8), rnd(70)])}\n j${pick(CC)} .f${label}\n inc ${pick(R32)}\n.f${label}:`;
     default: return rnd(2) ? `set${pick(CC)} ${pick(R8)}` : `cmov${pick(CC)} ${pick(R64)}, ${pick(R64)}`;
   }
 }

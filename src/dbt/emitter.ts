@@ -8,12 +8,12 @@
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
 import { BASE_RIP } from '../cpu/decoded.js';
 import {
-  MODE_LONG64, OFF_EXIT_REQUEST, OFF_LF_AUX, OFF_LF_DST, OFF_LF_OP, OFF_LF_RES, OFF_LF_SRC, OFF_RIP, TLB_BASE,
+  MODE_LONG64, OFF_EXIT_REQUEST, OFF_LF_AUX, OFF_LF_DST, OFF_LF_OP, OFF_LF_RES, OFF_LF_SRC, OFF_RFLAGS, OFF_RIP, TLB_BASE,
   gprOffset,
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_SEXT, ALU_SUB, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_SHL, FD_SHR, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -35,6 +35,15 @@ const P_BUDGET = 2;
 /** Largest region whose RET targets are compared against every block entry. */
 const MAX_DYN_LINKS = 24;
 
+/**
+ * pendTag of flags computed directly (FLAGSD): the six arithmetic bits sit in the lfAux local, as
+ * the interpreter's setArith would store them (op field 0x40 matches no LF_* operation).
+ */
+const TAG_DIRECT = 0x100;
+/** CF | PF | AF | ZF | SF | OF. */
+const FLAGS_ARITH = 0x8d5;
+const SEXT = [0, OP.i64Extend8S, OP.i64Extend16S, 0, OP.i64Extend32S, 0, 0, 0, 0];
+
 const MASK_LO = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const LOG2 = [0, 0, 1, 0, 2, 0, 0, 0, 3];
 
@@ -55,6 +64,8 @@ export class Emitter {
   private readonly lo: number;
   private readonly cur: number;
   private readonly done: number;
+  /** Scratch i64 for flag computations. */
+  private readonly x64: number;
   /** Tag of the lazy-flags operation held in the lf locals; -1 = the memory copy is current. */
   private pendTag = -1;
   private lfDirty = false;
@@ -86,6 +97,7 @@ export class Emitter {
     this.lo = f.local(I32);
     this.cur = f.local(I32);
     this.done = f.local(I32);
+    this.x64 = f.local(I64);
   }
 
   run(): void {
@@ -157,7 +169,12 @@ export class Emitter {
       f.i32(0).get(this.reg[r]).mem(OP.i64Store, 3, gprOffset(r));
       if (forget) this.dirty[r] = 0;
     }
-    if (this.lfDirty) {
+    if (this.lfDirty && this.pendTag === TAG_DIRECT) {
+      f.i32(0).i32(0).mem(OP.i32Load, 2, OFF_RFLAGS).i32(~FLAGS_ARITH).op(OP.i32And).get(this.lfAux).op(OP.i32Or)
+        .mem(OP.i32Store, 2, OFF_RFLAGS);
+      f.i32(0).i32(0).mem(OP.i32Store, 2, OFF_LF_OP);
+      if (forget) this.lfDirty = false;
+    } else if (this.lfDirty) {
       const tag = this.pendTag;
       const sz = tag & 3;
       f.i32(0).i32(tag).mem(OP.i32Store, 2, OFF_LF_OP);
@@ -251,11 +268,16 @@ export class Emitter {
           break;
         }
         if (a === ALU_MOV) f.get(t[e]);
+        else if (a === ALU_SAR) {
+          f.get(t[d]);
+          if (b !== 8) f.op(SEXT[b]);
+          f.get(t[e]).op(OP.i64ShrS);
+        } else if (a >= ALU_MUL) f.get(t[d]).get(t[e]).op(a === ALU_MUL ? OP.i64Mul : a === ALU_SHL ? OP.i64Shl : OP.i64ShrU);
         else {
           f.get(t[d]).get(t[e]);
           f.op([OP.i64Add, OP.i64Sub, OP.i64And, OP.i64Or, OP.i64Xor][a]);
         }
-        if (b !== 8 && (a === ALU_ADD || a === ALU_SUB || a === ALU_MOV)) f.i64(MASK_LO[b], 0).op(OP.i64And);
+        if (b !== 8 && (a === ALU_ADD || a === ALU_SUB || a === ALU_MOV || a === ALU_MUL || a === ALU_SHL || a === ALU_SAR)) f.i64(MASK_LO[b], 0).op(OP.i64And);
         f.set(t[c]);
         break;
       }
@@ -272,6 +294,9 @@ export class Emitter {
         this.lfDirty = true;
         break;
       }
+      case IR_FLAGSD:
+        this.flagsDirect(a, b, t[c], d, t[e]);
+        break;
       case IR_EA:
         this.ea(t[a], b, c, d, e);
         break;
@@ -421,6 +446,10 @@ export class Emitter {
       f.call(H_LAZYCF);
       return;
     }
+    if (tag === TAG_DIRECT) {
+      f.get(this.lfAux).i32(1).op(OP.i32And);
+      return;
+    }
     const op = tag >> 2;
     if (op === LF_ADD) f.get(this.lfRes).get(this.lfDst).op(OP.i64LtU);
     else if (op === LF_SUB) f.get(this.lfDst).get(this.lfSrc).op(OP.i64LtU);
@@ -461,6 +490,24 @@ export class Emitter {
   private cond(cc: number): void {
     const f = this.f;
     const op = this.pendTag >> 2;
+    if (this.pendTag === TAG_DIRECT) {
+      // bits of RFLAGS: CF 0, PF 2, ZF 6, SF 7, OF 11
+      const bit = (n: number): void => {
+        f.get(this.lfAux).i32(n).op(OP.i32ShrU).i32(1).op(OP.i32And);
+      };
+      switch (cc >> 1) {
+        case 0: bit(11); break;
+        case 1: bit(0); break;
+        case 2: bit(6); break;
+        case 3: f.get(this.lfAux).i32(0x41).op(OP.i32And).i32(0).op(OP.i32Ne); break;
+        case 4: bit(7); break;
+        case 5: bit(2); break;
+        case 6: bit(7); bit(11); f.op(OP.i32Xor); break;
+        default: bit(6); bit(7); bit(11); f.op(OP.i32Xor); f.op(OP.i32Or); break;
+      }
+      if ((cc & 1) !== 0) f.op(OP.i32Eqz);
+      return;
+    }
     if (this.pendTag < 0 || !(op === LF_ADD || op === LF_SUB || op === LF_LOGIC || op === LF_INC || op === LF_DEC)) {
       this.sync(true);
       f.i32(cc).call(H_COND);
@@ -477,6 +524,56 @@ export class Emitter {
       default: this.zf(); this.sf(); this.of(); f.op(OP.i32Xor); f.op(OP.i32Or); break;
     }
     if ((cc & 1) !== 0) f.op(OP.i32Eqz);
+  }
+
+  /**
+   * FLAGSD: the arithmetic flags of MUL or a shift by a constant count into lfAux, exactly as the
+   * interpreter's muldiv.ts / shift.ts compute them (SF, ZF, PF from the result, AF = 0).
+   */
+  private flagsDirect(kind: number, size: number, ta: number, b: number, tres: number): void {
+    const f = this.f;
+    const bits = size * 8;
+    const msb = (t: number): void => {
+      f.get(t).i64(bits - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
+    };
+    // SF | ZF | PF
+    f.get(tres).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
+    msb(tres);
+    f.i32(7).op(OP.i32Shl).op(OP.i32Or);
+    f.get(tres).op(OP.i32WrapI64).i32(0xff).op(OP.i32And).op(0x69 /* i32.popcnt */).i32(1).op(OP.i32And).op(OP.i32Eqz)
+      .i32(2).op(OP.i32Shl).op(OP.i32Or);
+    if (kind === FD_MUL) {
+      const tb = this.t[b];
+      if (size !== 8) {
+        // the exact product fits in i64: it fits the size when sign-extending its low part gives it back
+        f.get(ta).op(SEXT[size]).get(tb).op(SEXT[size]).op(OP.i64Mul).tee(this.x64);
+        f.get(this.x64).op(SEXT[size]).op(OP.i64Ne);
+      } else {
+        // 64 x 64: overflow iff a != 0 and res / a != b; a = -1 only overflows for b = MIN (the
+        // division would trap, so it divides by 1 there and by 1 for a = 0)
+        f.get(tb).i64(0, 0x80000000 | 0).op(OP.i64Eq);
+        f.get(tres);
+        f.i64(1, 0).get(ta).get(ta).op(OP.i64Eqz).get(ta).i64(-1, -1).op(OP.i64Eq).op(OP.i32Or).op(OP.select);
+        f.op(OP.i64DivS).get(tb).op(OP.i64Ne).get(ta).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.i32And);
+        f.get(ta).i64(-1, -1).op(OP.i64Eq).op(OP.select);
+      }
+      f.i32(0x801).op(OP.i32Mul).op(OP.i32Or);
+    } else {
+      // CF: the last bit shifted out; OF: SHL msb(res) ^ CF, SHR msb(operand), SAR 0
+      if (kind === FD_SHL) f.get(ta).i64(bits - b, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And).tee(this.r);
+      else f.get(ta).i64(b - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
+      f.op(OP.i32Or);
+      if (kind === FD_SHL) {
+        msb(tres);
+        f.get(this.r).op(OP.i32Xor).i32(11).op(OP.i32Shl).op(OP.i32Or);
+      } else if (kind === FD_SHR) {
+        msb(ta);
+        f.i32(11).op(OP.i32Shl).op(OP.i32Or);
+      }
+    }
+    f.set(this.lfAux);
+    this.pendTag = TAG_DIRECT;
+    this.lfDirty = true;
   }
 
   // ---- addresses and memory -------------------------------------------------------------------

@@ -18,7 +18,8 @@ import { MODE_LONG64, MODE_PROT32, REG_RSP, SEG_DS, SEG_ES, SEG_FS, SEG_SS } fro
 import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
 import { ROW_FLAGS, tableRows } from '../cpu/table.js';
 import {
-  ALU_ADD, ALU_AND, ALU_OR, ALU_SEXT, ALU_SUB, ALU_XOR, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
+  FD_SHR, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
   IrBlock, T0, T1, T2, T3,
 } from './ir.js';
@@ -68,6 +69,28 @@ export function decodeBlock(u8: Uint8Array, ramOff: number, pa: number, ramSize:
   return { insns, offs, bytes: off, endsBranch };
 }
 
+/**
+ * Where control can go next from a block, as byte offsets from its first byte: the fall-through
+ * (a block cut short or ending in a call: the return address), and the targets of a direct Jcc,
+ * JMP or CALL. The engine translates the ones in the same page with the block (one compile for
+ * the code a page's hot path will reach, instead of one per newly hot block).
+ */
+export function staticTargets(code: BlockCode): number[] {
+  const n = code.insns.length;
+  if (n === 0) return [];
+  if (!code.endsBranch) return [code.bytes];
+  const d = code.insns[n - 1];
+  const end = code.bytes;
+  const rel = end + d.imm;
+  switch (ROW_KIND[d.row]) {
+    case K_JCC: return [rel, end];
+    case K_JMP: return [rel];
+    case K_CALL: return [rel, end];
+    case K_CALL_E: return [end];
+    default: return [];
+  }
+}
+
 /** Rows that load a segment register: the block ends after them (its translation assumed the old one). */
 const SEG_LOAD = Uint8Array.from(tableRows, (r) => (/^(movSw|pop(ES|SS|DS|FS|GS)$|l(ds|es|ss|fs|gs)[A-Z])/.test(r.name) ? 1 : 0));
 
@@ -99,11 +122,19 @@ const K_MOVZX = 22;
 const K_MOVSX = 23;
 const K_JMP_E = 24;
 const K_CALL_E = 25;
+const K_IMUL = 26;
+const K_SHIFT = 27;
+const K_NEG = 28;
+const K_NOT = 29;
+const K_NOP = 30;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
 const movsxdRow = tableRows.findIndex((r) => r.name === 'movsxdGvEd');
 const ROW_ALU = new Int8Array(tableRows.length);
+const imulRow = tableRows.findIndex((r) => r.name === 'imulGvEv');
+/** Per row: the row itself for the shift-by-1 forms (D0/D1), else -1. */
+const shiftOneRow = Int32Array.from(tableRows, (r) => (/^(shl|shr|sar)(Eb|Ev)1$/.test(r.name) ? r.index : -1));
 const ROW_BYTE = new Uint8Array(tableRows.length);
 const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU_AND, sub: ALU_SUB, xor: ALU_XOR, cmp: -1 };
 {
@@ -114,7 +145,8 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     incEv: K_INC, incZv: K_INC, decEb: K_DEC, decEv: K_DEC, decZv: K_DEC, pushZv: K_PUSH_Z, popZv: K_POP_Z,
     pushIz: K_PUSH_I, pushIbs: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
-    jmpEv: K_JMP_E, callEv: K_CALL_E,
+    jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
+    negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP,
   };
   const names = new Set(tableRows.map((r) => r.name));
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
@@ -126,6 +158,11 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
       const form = m[2];
       k = form === 'EbGb' || form === 'EvGv' ? K_ALU_EG : form === 'GbEb' || form === 'GvEv' ? K_ALU_GE
         : form === 'ALIb' || form === 'rAXIz' ? K_ALU_AI : K_ALU_EI;
+    }
+    const sh = /^(shl|shr|sar)(Eb|Ev)(Ib|1)$/.exec(r.name);
+    if (sh !== null) {
+      k = K_SHIFT;
+      ROW_ALU[r.index] = sh[1] === 'shl' ? FD_SHL : sh[1] === 'shr' ? FD_SHR : FD_SAR;
     }
     ROW_KIND[r.index] = k;
     ROW_BYTE[r.index] = /^(Eb|Gb|AL|Zb)/.test(r.operands) || r.name === 'movzxGvEb' || r.name === 'movsxGvEb' ? 1 : 0;
@@ -252,6 +289,51 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       putReg(ir, d, d.reg, kind === K_MOV_GE ? size : d.opSize, T0);
       return true;
     }
+    case K_IMUL:
+      // Gv = Ev * (Gv or the immediate), truncated; CF = OF = the product did not fit
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_LOAD, T0, T1, size, i, d.seg);
+      } else getReg(ir, T0, d, d.rm, size);
+      if (d.row === imulRow) getReg(ir, T1, d, d.reg, size);
+      else constImm(ir, T1, d, size);
+      ir.emit(IR_ALU, ALU_MUL, size, T2, T0, T1);
+      putReg(ir, d, d.reg, size, T2);
+      ir.emit(IR_FLAGSD, FD_MUL, size, T0, T1, T2);
+      return true;
+    case K_SHIFT: {
+      // register forms with a count of 1..size*8-1 (count 0 and larger ones go to the helper)
+      const count = (d.row === shiftOneRow[d.row] ? 1 : d.imm) & (size === 8 ? 0x3f : 0x1f);
+      if (mem || count === 0 || count >= size * 8) return false;
+      const fd = ROW_ALU[d.row];
+      getReg(ir, T0, d, d.rm, size);
+      ir.emit(IR_CONST, T1, count, 0);
+      ir.emit(IR_ALU, fd === FD_SHL ? ALU_SHL : fd === FD_SHR ? ALU_SHR : ALU_SAR, size, T2, T0, T1);
+      putReg(ir, d, d.rm, size, T2);
+      ir.emit(IR_FLAGSD, fd, size, T0, count, T2);
+      return true;
+    }
+    case K_NEG:
+    case K_NOT: {
+      // NEG: lazy SUB with DST = 0, as the interpreter records it; NOT: no flags
+      if (mem) {
+        memOp(T3);
+        ir.emit(IR_LOAD, T1, T3, size, i, d.seg);
+      } else getReg(ir, T1, d, d.rm, size);
+      if (kind === K_NEG) {
+        ir.emit(IR_CONST, T0, 0, 0);
+        ir.emit(IR_ALU, ALU_SUB, size, T2, T0, T1);
+      } else {
+        ir.emit(IR_CONST, T0, maskLo(size, -1), size === 8 ? -1 : 0);
+        ir.emit(IR_ALU, ALU_XOR, size, T2, T1, T0);
+      }
+      if (mem) ir.emit(IR_STORE, T3, T2, size, i, d.seg);
+      else putReg(ir, d, d.rm, size, T2);
+      if (kind === K_NEG) ir.emit(IR_FLAGS, LF_SUB, size, T0, T1, T2);
+      return true;
+    }
+    case K_NOP:
+      return true;
     case K_MOV_ZI:
       constImm(ir, T0, d, size);
       putReg(ir, d, d.rm, size, T0);

@@ -17,6 +17,7 @@
  *   CONST  t, lo, hi             t = hi:lo
  *   ALU    alu, size, td, ta, tb td = ta op tb, masked to size (no flags)
  *   FLAGS  lfop, size, tdst, tsrc, tres   record the lazy flags of an operation (cpu/flags.ts)
+ *   FLAGSD kind, size, ta, b, tres       flags of MUL/SHL/SHR/SAR written directly (FD_*)
  *   EA     t, base, index, scale, i      t = base + index << scale + disp(insn i), at its address size
  *   LOAD   t, ta, size, i, seg      t = memory[seg:ta] (may fault; 64-bit mode, flat segments)
  *   STORE  ta, tv, size, i, seg      memory[seg:ta] = tv (may fault)
@@ -49,11 +50,23 @@ export const IR_EXITT = 13;
 export const IR_EXITHELPER = 14;
 export const IR_CANON = 15;
 export const IR_RIPREL = 16;
+export const IR_FLAGSD = 17;
 
 export const IR_NAMES = [
   'insn', 'get', 'put', 'const', 'alu', 'flags', 'ea', 'load', 'store', 'cond', 'helper', 'exit_rel',
-  'exit_cc', 'exit_t', 'exit_helper', 'canon', 'riprel',
+  'exit_cc', 'exit_t', 'exit_helper', 'canon', 'riprel', 'flagsd',
 ];
+
+/**
+ * Kinds of IR_FLAGSD (flags written directly, as the interpreter's setArith does: these operations
+ * are not lazy there). FLAGSD kind, size, ta, b, tres: MUL: CF = OF = the signed product of ta and
+ * temporary b does not fit the size; SHL/SHR/SAR: ta shifted by the constant count b (1..size*8-1).
+ * SF, ZF, PF from tres, AF = 0.
+ */
+export const FD_MUL = 0;
+export const FD_SHL = 1;
+export const FD_SHR = 2;
+export const FD_SAR = 3;
 
 /** ALU operations of IR_ALU. */
 export const ALU_ADD = 0;
@@ -65,7 +78,12 @@ export const ALU_XOR = 4;
 export const ALU_MOV = 5;
 /** td = sign-extension of ta from 8/16/32 bits (size = source size) to 64 bits. */
 export const ALU_SEXT = 6;
-export const ALU_NAMES = ['add', 'sub', 'and', 'or', 'xor', 'mov', 'sext'];
+/** td = ta * tb (low half), ta << tb, ta >>> tb, ta >> tb (signed at the size); tb a count. */
+export const ALU_MUL = 7;
+export const ALU_SHL = 8;
+export const ALU_SHR = 9;
+export const ALU_SAR = 10;
+export const ALU_NAMES = ['add', 'sub', 'and', 'or', 'xor', 'mov', 'sext', 'mul', 'shl', 'shr', 'sar'];
 
 export const T0 = 0;
 export const T1 = 1;
@@ -107,6 +125,7 @@ export function irText(ir: IrBlock): string[] {
       case IR_EXITCC: out.push(`  exit rip = ${CC[a]} ? entry + ${b} : entry + ${c}`); break;
       case IR_EXITT: out.push(`  exit rip = ${t(a)}`); break;
       case IR_EXITHELPER: out.push('  exit (rip from helper)'); break;
+      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar'][a]}${b * 8}(${t(c)}, ${a === FD_MUL ? t(d) : d}, ${t(e)})`); break;
       case IR_CANON: out.push(`  check_canonical(${t(a)})`); break;
       case IR_RIPREL: out.push(`  ${t(a)} = entry + ${b}`); break;
       default: out.push(`  ?${k}`);
