@@ -48,7 +48,7 @@ import {
   type BackendBlock, type BackendRegion,
 } from './backend.js';
 import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
-import { decodeBlock, lowerBlock } from './frontend.js';
+import { decodeBlock, lowerBlock, staticTargets } from './frontend.js';
 import { disassemble } from '../cpu/disasm.js';
 import { wasmText } from './wasm/text.js';
 
@@ -91,6 +91,8 @@ const JC_MASK = 4095;
 const DEMOTE_AFTER = 32;
 /** Most region functions compiled in one module. */
 const BATCH = 32;
+/** Most blocks a region grows to by static discovery (direct branch targets in its page). */
+const DISCOVER_MAX = 160;
 /** 64-bit blocks this close to the end of a canonical half branch through helpers (2^47 - 2^32). */
 const EDGE = 0x800000000000 - 0x100000000;
 
@@ -500,6 +502,7 @@ class Dbt implements DbtEngine {
     const link = (b.mode === MODE_LONG64 || flat) && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
     let members: Block[] = [b];
     if (link) {
+      this.discover(b);
       const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
       members = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x);
       if (!members.includes(b)) members.push(b);
@@ -510,6 +513,42 @@ class Dbt implements DbtEngine {
       insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
     }));
     return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link } };
+  }
+
+  /**
+   * Decodes the blocks of b's page that its known blocks reach by direct branches, calls' return
+   * addresses and fall-through (same mode key), so the region is compiled once with the code its
+   * page will run rather than again each time another block of it gets hot.
+   */
+  private discover(b: Block): void {
+    const page = Math.floor(b.pa / 4096);
+    const list = this.cache.pages.get(page);
+    if (list === undefined) return;
+    const pageBase = b.pa - (b.pa & 0xfff);
+    const linBase = b.lin - (b.pa & 0xfff);
+    const cpl = (b.modeKey >> 3) & 3;
+    const seen = new Set<number>();
+    const work: Block[] = [];
+    for (const x of list) {
+      if (!x.valid || x.modeKey !== b.modeKey || this.cache.get(x.key) !== x) continue;
+      seen.add(x.pa & 0xfff);
+      work.push(x);
+    }
+    while (work.length > 0 && seen.size < DISCOVER_MAX && this.cache.count + 1 < this.tcSize) {
+      const x = work.pop() as Block;
+      for (const rel of staticTargets(x)) {
+        const off = (x.pa & 0xfff) + rel;
+        if (off < 0 || off >= 4096 || seen.has(off)) continue;
+        seen.add(off);
+        const key = (pageBase + off) * 128 + b.modeKey;
+        let y = this.cache.get(key);
+        if (y === undefined) {
+          const lin = linBase + off;
+          y = this.decode(key, pageBase + off, lin, b.mode === MODE_LONG64 ? lin : lin >>> 0, b.mode, cpl, b.user);
+        }
+        if (y.n > 0 && y.valid) work.push(y);
+      }
+    }
   }
 
   // ---- invalidation ------------------------------------------------------------------------------
@@ -552,7 +591,10 @@ class Dbt implements DbtEngine {
   }
 
   stats(): Record<string, number> {
-    return { ...this.st, cachedBlocks: this.cache.count };
+    const out: Record<string, number> = { ...this.st, cachedBlocks: this.cache.count };
+    // the ten most called helpers: what the front end should inline next
+    for (const [name, n] of this.helperCalls().slice(0, 10)) out[`helper ${name}`] = n;
+    return out;
   }
 
   helperCalls(): [string, number][] {
