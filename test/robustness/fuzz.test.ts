@@ -13,7 +13,7 @@ async function sample(engine: 'interp' | 'dbt', first: number): Promise<{ failur
   const failures: string[] = [];
   const results: CaseResult[] = [];
   for (let seed = first; seed < first + CASES; seed++) {
-    const r = await runCase(seed, { engine, budget: BUDGET, maxMs: 5000 });
+    const r = await runCase(seed, { engine, budget: BUDGET, maxMs: 30_000 });
     results.push(r);
     if (r.failure !== '') failures.push(`seed ${seed} (${r.setting}): ${r.failure.split('\n').slice(0, 4).join(' | ')}`);
   }

@@ -34,7 +34,7 @@ const GDT = 0x5000;
 const TSS = 0x6000;
 const KSTACK = 0x80000; // stacks well away from the tables: deep fault nests take room
 const USTACK = 0x70000;
-const CODE = 0x10000;
+export const CODE = 0x10000;
 const CODE_SIZE = 0x1000;
 const HANDLERS = 0x20000; // vector v's handler at HANDLERS + v * 16
 const JUNK = 0x30000; // random data that random pointers and descriptor-table loads may land on
@@ -319,6 +319,12 @@ export interface CaseOptions {
   budget?: number;
   /** A run longer than this (wall ms) is a failure: the budget must bound the time. */
   maxMs?: number;
+  /** A directed case: this setting, this code at the entry point (org CODE), these registers. */
+  setting?: Setting;
+  code?: Uint8Array;
+  regs?: [number, number, number][]; // [register, lo, hi]
+  /** RFLAGS instead of random flags (a directed case wants IF and TF clear). */
+  rflags?: number;
   /** Called with the machine after its run (engine statistics, inspection). */
   onMachine?: (m: Machine) => void;
 }
@@ -326,7 +332,8 @@ export interface CaseOptions {
 /** Builds and runs one case; never throws. */
 export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResult> {
   const rng = new Rng(seed);
-  const setting = SETTINGS[rng.int(SETTINGS.length)];
+  const drawn = SETTINGS[rng.int(SETTINGS.length)];
+  const setting = opts.setting ?? drawn;
   const t0 = performance.now();
   const res: CaseResult = { seed, setting, engine: opts.engine, failure: '', stop: null, ms: 0 };
   try {
@@ -338,7 +345,9 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
     });
     plantCanaries(m);
     setUp(m, rng, setting);
-    m.phys.writeBytes(CODE, genCode(rng, CODE_SIZE, long));
+    const code = genCode(rng, CODE_SIZE, long);
+    if (opts.code) code.set(opts.code);
+    m.phys.writeBytes(CODE, code);
     const junk = new Uint8Array(JUNK_SIZE);
     for (let i = 0; i < JUNK_SIZE; i += 4) {
       const x = rng.next();
@@ -350,11 +359,12 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
       const [lo, hi] = randomValue(rng, long);
       m.views.set64(gprOffset(r), lo, hi);
     }
+    for (const [r, lo, hi] of opts.regs ?? []) m.views.set64(gprOffset(r), lo, hi);
     let fl = FLAG_FIXED1;
     for (const f of [FLAG_CF, FLAG_PF, FLAG_AF, FLAG_ZF, FLAG_SF, FLAG_OF, FLAG_DF, FLAG_IF]) if (rng.chance(0.5)) fl |= f;
     if (rng.chance(0.05)) fl |= FLAG_TF;
     if (rng.chance(0.2)) fl |= rng.int(4) << 12;
-    m.views.set64(OFF_RFLAGS, fl, 0);
+    m.views.set64(OFF_RFLAGS, opts.rflags ?? fl, 0);
     res.stop = await m.run();
     if (opts.onMachine) opts.onMachine(m);
     if (![0, 3, 4, 5].includes(res.stop.status) && !(res.stop.status & 1 && res.stop.status < 512)) {
