@@ -17,7 +17,7 @@ TOS_CFLAGS := -std=gnu11 -O2 -m64 -ffreestanding -nostdlib -fno-pic -fno-pie -mn
   -mgeneral-regs-only -mcmodel=small -fno-stack-protector -fcf-protection=none \
   -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-ident -Wall -Wextra -Werror
 
-TOS_PROGRAMS := redpill procs alpha beta smc faults bench
+TOS_PROGRAMS := redpill procs alpha beta smc faults bench sysbench ctxbench jitbench
 TOS_KOBJS := $(addprefix $(TOS_B)/k_,boot.o trap.o main.o console.o cpu.o mm.o proc.o trap_c.o lib.o programs.o)
 TOS_UCOMMON := $(addprefix $(TOS_B)/u_,crt0.o ulib.o lib.o)
 TOS_HEADERS := $(wildcard tinyos/kernel/*.h tinyos/user/*.h tinyos/lib/*.h)

@@ -187,7 +187,7 @@ describe.each(KERNELS)('$image', ({ image, banner, redpill }) => {
     expect(run.status).toBe(33);
     const l = lines(run.out);
     expect(l).toContain('tinyos> help');
-    expect(l.some((x) => /^programs: redpill procs alpha beta smc faults bench$/.test(x))).toBe(true);
+    expect(l.some((x) => /^programs: redpill procs alpha beta smc faults bench sysbench ctxbench jitbench$/.test(x))).toBe(true);
     expect(run.out).toMatch(/killed: #GP general protection \(vector 13\) error 0x0/);
     expect(l).toContain('tinyos: faults exited with status 141');
     expect(l).toContain("tinyos: no program 'nosuch' (try 'help')");

@@ -23,6 +23,9 @@ PROGRAM beta
 PROGRAM smc
 PROGRAM faults
 PROGRAM bench
+PROGRAM sysbench
+PROGRAM ctxbench
+PROGRAM jitbench
 
 section .rodata
 align 8
@@ -37,4 +40,7 @@ ENTRY beta
 ENTRY smc
 ENTRY faults
 ENTRY bench
+ENTRY sysbench
+ENTRY ctxbench
+ENTRY jitbench
     PTR 0, 0, 0
