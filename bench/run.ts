@@ -93,14 +93,21 @@ interface Pair { w: Workload; c: Config; n: number; full: Sample[]; base: Sample
 const pairs: Pair[] = [];
 for (const w of workloads)
   for (const c of configs)
-    if (c.arches.includes(w.arch) && (c.accepts?.(w) ?? true)) pairs.push({ w, c, n: quick ? c.iters.quick : c.iters.full, full: [], base: [] });
+    if (c.arches.includes(w.arch) && (c.accepts?.(w) ?? true))
+      pairs.push({ w, c, n: w.fixed ? 1 : (quick ? c.iters.quick : c.iters.full) * (w.scale ?? 1), full: [], base: [] });
+
+// A fixed workload (boot) has nothing to subtract: its baseline is zero time and zero
+// instructions, so net s is the whole run, start-up included, and Minsn the boot's instructions.
+const zero = (c: Config): Sample => ({
+  wall: 0, maxRssKiB: 0, checksum: 'fixed', status: 0, stats: c.kind === 'ringvm' ? { guestInstructions: 0 } : null,
+});
 
 log(`${pairs.length} workload/configuration pairs, ${runs} run(s) each${quick ? ' (quick)' : ''}`);
 const t0 = performance.now();
 for (let r = 0; r < runs; r++) {
   for (const p of pairs) {
     p.full.push(sample(p.c, p.w, p.n));
-    p.base.push(sample(p.c, p.w, 0));
+    p.base.push(p.w.fixed ? zero(p.c) : sample(p.c, p.w, 0));
     log(`run ${r + 1}/${runs} ${p.w.id} ${p.c.id} iters=${p.n}: ${p.full.at(-1)!.wall.toFixed(3)} s (iters=0: ${p.base.at(-1)!.wall.toFixed(3)} s)`);
   }
 }
@@ -118,7 +125,7 @@ for (const w of workloads) {
     const interp = all.find((c) => c.id === 'ringvm-interp')!;
     n = 1;
     full = count(sample(interp, w, 1));
-    base = count(sample(interp, w, 0));
+    base = w.fixed ? 0 : count(sample(interp, w, 0));
   }
   perIter.set(w.id, full !== null && base !== null && n > 0 ? (full - base) / n : null);
 }

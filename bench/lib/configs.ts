@@ -20,6 +20,11 @@ export interface Workload {
   parse: (stdout: string) => ChecksumLine | null;
   /** The native program computes the same checksum; otherwise QEMU's run is the reference. */
   native: boolean;
+  /** Iterations per unit of a configuration's count (default 1): sized so a unit is a few million
+   *  guest instructions, like one round of the CPU workloads. */
+  scale?: number;
+  /** The run does not grow with N (boot): no iters=0 run is subtracted, the wall time is the figure. */
+  fixed?: boolean;
 }
 
 const TINYOS_LINE = /bench: (\d+) iterations, checksum (0x[0-9a-f]{8})/;
@@ -38,6 +43,43 @@ function tinyosBench(id: string, image: string, arch: 64 | 32): Workload {
   };
 }
 
+/** A tinyos program printing `NAME: N iterations, checksum 0x...` (sysbench, ctxbench, jitbench).
+ *  N = 0 is the baseline run: boot and process start-up, no rounds. QEMU's checksum is the reference. */
+function tinyosProgram(prog: string, image: string, arch: 64 | 32, scale: number, what: string): Workload {
+  const line = new RegExp(`^${prog}: (\\d+) iterations, checksum (0x[0-9a-f]{8})`, 'm');
+  return {
+    id: `${image.includes('32') ? 'tinyos32' : 'tinyos'}-${prog}`, image, arch, native: false, scale,
+    describe: `tinyos \`${prog} N\`: ${what}, ${arch}-bit`,
+    cmdline: (n) => `${prog} ${n}`,
+    parse: (out) => {
+      const m = line.exec(out);
+      return m ? { checksum: m[2]!, iterations: Number(m[1]) } : null;
+    },
+  };
+}
+
+/** FNV-1a of a line: the boot workload's "checksum" is its banner, kept short for the table. */
+export function lineHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return '0x' + (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Boot: from power-on to the kernel's banner and the command line's `exit` (isa-debug-exit). */
+function tinyosBoot(image: string, arch: 64 | 32): Workload {
+  const name = arch === 64 ? 'tinyos' : 'tinyos32';
+  const banner = new RegExp(`${name}: ${arch}-bit teaching kernel, [^\\r\\n]*Hz`); // QEMU: after SeaBIOS text
+  return {
+    id: `${name}-boot`, image, arch, native: false, fixed: true,
+    describe: `${name} boot to the command line, then \`exit\` (N ignored; wall time is the figure)`,
+    cmdline: () => 'exit',
+    parse: (out) => {
+      const m = banner.exec(out);
+      return m && /tinyos: command line: exit/.test(out) ? { checksum: lineHash(m[0]), iterations: 0 } : null;
+    },
+  };
+}
+
 const ALL_WORKLOADS: Workload[] = [
   {
     id: 'cpu64', image: 'guest-images/bench64.bin', arch: 64, describe: 'CPU-bound C (gcc -O2), ring 3, 64-bit', native: true,
@@ -49,6 +91,14 @@ const ALL_WORKLOADS: Workload[] = [
   },
   tinyosBench('tinyos-bench', 'guest-images/tinyos.bin', 64),
   tinyosBench('tinyos32-bench', 'guest-images/tinyos32.bin', 32),
+  // Issue 8's workloads 2-5 (docs/performance.md): about 190, 1,800 and 1,100 guest instructions
+  // per iteration on tinyos, hence the scales (a unit of about 4 million instructions).
+  ...([['guest-images/tinyos.bin', 64], ['guest-images/tinyos32.bin', 32]] as const).flatMap(([image, arch]) => [
+    tinyosProgram('sysbench', image, arch, 20000, 'getpid through SYSCALL/SYSENTER and INT 0x80'),
+    tinyosProgram('ctxbench', image, arch, 2000, '4 processes yielding, each in its own address space'),
+    tinyosProgram('jitbench', image, arch, 4000, 'a JIT rewriting and running code in one page'),
+    tinyosBoot(image, arch),
+  ]),
 ];
 
 /** The workloads whose image is there (tinyos32.bin is newer than the suite). */
