@@ -42,6 +42,17 @@ describe('machine fuzz: random guest code never hurts the host', () => {
     checkSpread(results);
   }, 60_000);
 
+  it('under --trace exec,int: 40 cases per engine (the disassembler and interrupt log see random code)', async () => {
+    const failures: string[] = [];
+    for (const engine of ['interp', 'dbt'] as const) {
+      for (let seed = 200_001; seed <= 200_040; seed++) {
+        const r = await runCase(seed, { engine, budget: 1000, maxMs: 30_000, trace: true });
+        if (r.failure !== '') failures.push(`${engine} seed ${seed} (${r.setting}): ${r.failure.split('\n').slice(0, 4).join(' | ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
   it('the harness reports a host exception and a write to host state as failures', async () => {
     const thrown = await runCase(7, { engine: 'interp', budget: 100, onMachine: () => { throw new Error('planted'); } });
     expect(thrown.failure).toMatch(/^host exception: Error: planted/);

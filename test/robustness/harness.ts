@@ -323,6 +323,8 @@ export interface CaseOptions {
   setting?: Setting;
   code?: Uint8Array;
   regs?: [number, number, number][]; // [register, lo, hi]
+  /** Run under --trace exec,int (the disassembler and the interrupt log see the random code). */
+  trace?: boolean;
   /** RFLAGS instead of random flags (a directed case wants IF and TF clear). */
   rflags?: number;
   /** Called with the machine after its run (engine statistics, inspection). */
@@ -336,12 +338,14 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
   const setting = opts.setting ?? drawn;
   const t0 = performance.now();
   const res: CaseResult = { seed, setting, engine: opts.engine, failure: '', stop: null, ms: 0 };
+  let traced = 0;
   try {
     const long = setting.startsWith('long');
     const m = new Machine({
       ramSize: FUZZ_RAM, serialSink: () => {}, debugconSink: () => {}, maxInsns: opts.budget ?? 20_000,
       ips: 100_000_000, rtcStart: 0,
       engine: { engine: opts.engine, dbt: { threshold: 1 + rng.int(3), kernelExec: rng.chance(0.5) ? 'dbt' : 'sim' } },
+      trace: opts.trace ? { opts: { exec: true, int: true }, out: (line) => { traced += line.length; } } : undefined,
     });
     plantCanaries(m);
     setUp(m, rng, setting);
@@ -371,6 +375,7 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
       res.failure = `unexpected stop status ${res.stop.status}: ${res.stop.reason}`;
     }
     if (res.failure === '') res.failure = checkCanaries(m);
+    if (res.failure === '' && opts.trace && traced === 0) res.failure = 'trace printed nothing';
   } catch (e) {
     res.failure = `host exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
   }
