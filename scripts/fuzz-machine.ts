@@ -3,7 +3,8 @@
  * real mode, 32-bit protected mode and long mode, CPL 0 and 3, under one engine. Every case must
  * end in a documented stop with no host exception and intact host state; failures are printed with
  * their seeds (re-run one with --seed S --count 1 --verbose). Prints how the cases ended.
- * Run: npx tsx scripts/fuzz-machine.ts --count N --engine interp|dbt --seed S [--budget B] [--trace] [--verbose]
+ * Run: npx tsx scripts/fuzz-machine.ts --count N --engine interp|dbt --seed S [--budget B] [--trace] [--sensitive emulate|leak|umip]
+ *      [--tc-index phys|virt|virt-noflush] [--verbose]
  * (--trace runs every case under --trace exec,int, so the disassembler sees the random code too.)
  */
 import { runCase } from '../test/robustness/harness.js';
@@ -19,6 +20,12 @@ const engine = arg('--engine', 'interp');
 const budget = Number(arg('--budget', '20000'));
 const verbose = args.includes('--verbose');
 const trace = args.includes('--trace');
+const policy = ['emulate', 'leak', 'umip'].indexOf(arg('--sensitive', 'emulate'));
+const tcIndex = arg('--tc-index', 'phys') as 'phys' | 'virt' | 'virt-noflush';
+if (policy < 0 || !['phys', 'virt', 'virt-noflush'].includes(tcIndex)) {
+  process.stderr.write('fuzz-machine: --sensitive takes emulate|leak|umip, --tc-index phys|virt|virt-noflush\n');
+  process.exit(2);
+}
 if (engine !== 'interp' && engine !== 'dbt') {
   process.stderr.write(`fuzz-machine: --engine must be interp or dbt, not '${engine}'\n`);
   process.exit(2);
@@ -34,7 +41,7 @@ async function main(): Promise<void> {
     const seed = (seed0 + i) >>> 0;
     // The budget bounds wall time only loosely: a REP string instruction counts once per slice of up
     // to 4,096 iterations, so 20,000 instructions may take seconds (more on a loaded host).
-    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 120_000, trace });
+    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 120_000, trace, policy, tcIndex });
     if (r.failure === '' && r.ms > 5000) process.stdout.write(`SLOW seed ${seed} (${r.setting}, ${engine}): ${r.ms.toFixed(0)} ms\n`);
     // Classify stops without their numbers so the summary stays short.
     const kind = `${r.setting}: ${r.stop ? r.stop.reason.replace(/0x[0-9a-f]+|\b[0-9a-f]{4,}\b|\d+/gi, '#') : 'no stop'}`;

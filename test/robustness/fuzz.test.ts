@@ -53,6 +53,18 @@ describe('machine fuzz: random guest code never hurts the host', () => {
     expect(failures).toEqual([]);
   }, 60_000);
 
+  it('under the leak and umip policies with virtually indexed translation caches: 60 cases each', async () => {
+    const failures: string[] = [];
+    const variants = [[1, 'virt'], [2, 'virt-noflush']] as const;
+    for (const [policy, tcIndex] of variants) {
+      for (let seed = 300_001; seed <= 300_060; seed++) {
+        const r = await runCase(seed, { engine: 'dbt', budget: 2000, maxMs: 30_000, policy, tcIndex });
+        if (r.failure !== '') failures.push(`policy ${policy} ${tcIndex} seed ${seed}: ${r.failure.split('\n').slice(0, 4).join(' | ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
   it('the harness reports a host exception and a write to host state as failures', async () => {
     const thrown = await runCase(7, { engine: 'interp', budget: 100, onMachine: () => { throw new Error('planted'); } });
     expect(thrown.failure).toMatch(/^host exception: Error: planted/);

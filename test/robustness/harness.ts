@@ -323,6 +323,9 @@ export interface CaseOptions {
   setting?: Setting;
   code?: Uint8Array;
   regs?: [number, number, number][]; // [register, lo, hi]
+  /** --sensitive policy (0 emulate, 1 leak, 2 umip) and the translator's --tc-index. */
+  policy?: number;
+  tcIndex?: 'phys' | 'virt' | 'virt-noflush';
   /** Run under --trace exec,int (the disassembler and the interrupt log see the random code). */
   trace?: boolean;
   /** RFLAGS instead of random flags (a directed case wants IF and TF clear). */
@@ -344,10 +347,11 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
     const m = new Machine({
       ramSize: FUZZ_RAM, serialSink: () => {}, debugconSink: () => {}, maxInsns: opts.budget ?? 20_000,
       ips: 100_000_000, rtcStart: 0,
-      engine: { engine: opts.engine, dbt: { threshold: 1 + rng.int(3), kernelExec: rng.chance(0.5) ? 'dbt' : 'sim' } },
+      engine: { engine: opts.engine, dbt: { threshold: 1 + rng.int(3), kernelExec: rng.chance(0.5) ? 'dbt' : 'sim', tcIndex: opts.tcIndex } },
       trace: opts.trace ? { opts: { exec: true, int: true }, out: (line) => { traced += line.length; } } : undefined,
     });
     plantCanaries(m);
+    if (opts.policy !== undefined) m.ctx.policy = opts.policy;
     setUp(m, rng, setting);
     const code = genCode(rng, CODE_SIZE, long);
     if (opts.code) code.set(opts.code);
