@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const seed = (seed0 + i) >>> 0;
     // The budget bounds wall time only loosely: a REP string instruction counts once per slice of up
     // to 4,096 iterations, so 20,000 instructions may take seconds (more on a loaded host).
-    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 120_000, trace, policy, tcIndex });
+    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 600_000, trace, policy, tcIndex });
     if (r.failure === '' && r.ms > 5000) process.stdout.write(`SLOW seed ${seed} (${r.setting}, ${engine}): ${r.ms.toFixed(0)} ms\n`);
     // Classify stops without their numbers so the summary stays short.
     const kind = `${r.setting}: ${r.stop ? r.stop.reason.replace(/0x[0-9a-f]+|\b[0-9a-f]{4,}\b|\d+/gi, '#') : 'no stop'}`;
