@@ -20,9 +20,7 @@ import {
   OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
 } from '../cpu/state.js';
 import { FAULT, FAULT_GP0, VEC_DB } from '../cpu/fault.js';
-import {
-  IX_FLAGS, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI,
-} from '../cpu/flags.js';
+import { IX_FLAGS } from '../cpu/flags.js';
 import { DEC_NEED_MORE, DEC_OK, Decoded } from '../cpu/decoded.js';
 import { decode } from '../cpu/decoder.js';
 import { ROW_FLAGS } from '../cpu/table.js';
@@ -39,9 +37,10 @@ import {
   xorEvGv,
 } from './fast.js';
 import { jcc, jmpRel } from './control.js';
-import { OP_ADD, OP_AND, OP_CMP, OP_OR, OP_XOR, registerAlu } from './alu.js';
+import { registerAlu } from './alu.js';
 import { registerMov } from './mov.js';
-import { K_ALU32, K_ALU64, K_MOV32, K_MOV64, W_IMM, rowSpecs, specialise } from './prep.js';
+import { K_ALU32, rowSpecs, specialise } from './prep.js';
+import { INLINE_MISS, execInline } from './inline.js';
 
 export const RUN_LIMIT = 0;
 export const RUN_HALT = 1;
@@ -289,93 +288,14 @@ export class Interpreter {
         // ---- execute ----
         if (h === null) f = FAULT_GP0;
         else {
-          switch (kind) {
-            case K_ALU32: {
-              // makeAlu's 32-bit register short path, inline
-              const dst = word & 15;
-              const a = m[dst << 1];
-              const b = (word & W_IMM) !== 0 ? d.imm : m[((word >> 4) & 15) << 1];
-              const op = (word >> 8) & 7;
-              let r: number;
-              switch (op) {
-                case OP_ADD: r = (a + b) | 0; break;
-                case OP_OR: r = a | b; break;
-                case OP_AND: r = a & b; break;
-                case OP_XOR: r = a ^ b; break;
-                default: r = (a - b) | 0; break;
-              }
-              if (op !== OP_CMP) {
-                m[dst << 1] = r;
-                m[(dst << 1) + 1] = 0;
-              }
-              m[IX_LF_OP] = word >> 12;
-              m[IX_LF_DST] = a;
-              m[IX_LF_SRC] = b;
-              m[IX_LF_RES] = r;
-              f = 0;
-              break;
+          if (kind >= K_ALU32) {
+            f = execInline(cpu, d, kind, word, user);
+            if (f === INLINE_MISS) {
+              f = h(cpu, d);
+              kind = 0; // it may have taken the MMU's slow path: no chaining after it
             }
-            case K_ALU64: {
-              const dst = word & 15;
-              const a = m[dst << 1];
-              const aHi = m[(dst << 1) + 1];
-              let b: number, bHi: number;
-              if ((word & W_IMM) !== 0) {
-                b = d.imm;
-                bHi = b >> 31;
-              } else {
-                const src = (word >> 4) & 15;
-                b = m[src << 1];
-                bHi = m[(src << 1) + 1];
-              }
-              const op = (word >> 8) & 7;
-              let r: number, rHi: number;
-              switch (op) {
-                case OP_ADD: {
-                  const lo = (a >>> 0) + (b >>> 0);
-                  r = lo | 0;
-                  rHi = (aHi + bHi + (lo > 0xffffffff ? 1 : 0)) | 0;
-                  break;
-                }
-                case OP_OR: r = a | b; rHi = aHi | bHi; break;
-                case OP_AND: r = a & b; rHi = aHi & bHi; break;
-                case OP_XOR: r = a ^ b; rHi = aHi ^ bHi; break;
-                default: {
-                  const lo = (a >>> 0) - (b >>> 0);
-                  r = lo | 0;
-                  rHi = (aHi - bHi - (lo < 0 ? 1 : 0)) | 0;
-                  break;
-                }
-              }
-              if (op !== OP_CMP) {
-                m[dst << 1] = r;
-                m[(dst << 1) + 1] = rHi;
-              }
-              m[IX_LF_OP] = word >> 12;
-              m[IX_LF_DST] = a;
-              m[IX_LF_DST_HI] = aHi;
-              m[IX_LF_SRC] = b;
-              m[IX_LF_SRC_HI] = bHi;
-              m[IX_LF_RES] = r;
-              m[IX_LF_RES_HI] = rHi;
-              f = 0;
-              break;
-            }
-            case K_MOV32: {
-              const dst = word & 15;
-              m[dst << 1] = m[((word >> 4) & 15) << 1];
-              m[(dst << 1) + 1] = 0;
-              f = 0;
-              break;
-            }
-            case K_MOV64: {
-              const dst = word & 15;
-              const src = (word >> 4) & 15;
-              m[dst << 1] = m[src << 1];
-              m[(dst << 1) + 1] = m[(src << 1) + 1];
-              f = 0;
-              break;
-            }
+          } else {
+            switch (kind) {
             case 1: f = movGvEv(cpu, d); break;
             case 2: f = movEvGv(cpu, d); break;
             case 3: f = addEvGv(cpu, d); break;
@@ -395,6 +315,7 @@ export class Interpreter {
               // the only kind that can be a privileged row (fast kinds never are)
               f = this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0 ? FAULT_GP0 : h(cpu, d);
               break;
+            }
           }
         }
       }
@@ -402,6 +323,7 @@ export class Interpreter {
       quick = false;
       if (f === 0 && !trap) {
         cpu.rip = cpu.nextRip;
+        // (a memory kind keeps its kind only when it hit the TLB's RAM fast path)
         quick = (kind >= K_ALU32 || (kind >= KIND_JCC && kind <= KIND_JMP_LAST)) && !shadow;
         continue;
       }

@@ -5,12 +5,14 @@
  * operands and, for a 32/64-bit register-register or register-immediate ALU operation (ADD OR AND
  * SUB XOR CMP) or a 32/64-bit register MOV, returns a kind and one packed operand word; the loop
  * then executes it inline with exactly the semantics of alu.ts's `makeAlu` short path and mov.ts's
- * MOV handlers (same results, same lazy-flag words). Everything else keeps kind 0 (or its fast.ts
+ * MOV handlers (same results, same lazy-flag words). 32/64-bit MOV between a register and memory in
+ * 64-bit mode gets a kind too: the loop probes the TLB inline and calls the handler on a miss. Everything else keeps kind 0 (or its fast.ts
  * kind) and goes through the handler. Rows are recognised by their handler names, which the
  * registrars of alu.ts and mov.ts fill with exactly those handlers.
  */
 import { tableRows } from '../cpu/table.js';
 import type { Decoded } from '../cpu/decoded.js';
+import { SEG_FS } from '../cpu/state.js';
 import { LF_ADD, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
 import { OP_ADD, OP_AND, OP_CMP, OP_OR, OP_SUB, OP_XOR } from './alu.js';
 
@@ -22,6 +24,15 @@ export const K_ALU64 = 65;
 export const K_MOV32 = 66;
 /** MOV r64, r64. */
 export const K_MOV64 = 67;
+
+/** MOV r32, [mem] in 64-bit mode without an FS/GS base (operand word: the register). */
+export const K_LD32 = 68;
+/** MOV r64, [mem]. */
+export const K_LD64 = 69;
+/** MOV [mem], r32. */
+export const K_ST32 = 70;
+/** MOV [mem], r64. */
+export const K_ST64 = 71;
 
 /** Operand-word fields. */
 export const W_IMM = 1 << 11;
@@ -50,8 +61,15 @@ export function rowSpecs(): Uint8Array {
  * the kind and its operand word.
  */
 export function specialise(spec: number, d: Decoded): number {
-  if (spec === 0 || d.mod !== 3 || (d.opSize !== 4 && d.opSize !== 8)) return 0;
+  if (spec === 0 || (d.opSize !== 4 && d.opSize !== 8)) return 0;
   const wide = d.opSize === 8;
+  if (d.mod !== 3) {
+    // memory MOVs in 64-bit mode (64-bit addresses) through ES/CS/SS/DS, whose bases are 0 there
+    if (d.adSize !== 8 || d.seg >= SEG_FS) return 0;
+    if ((spec & 15) === FORM_MOV_GE) return (wide ? K_LD64 : K_LD32) | (d.reg << 8);
+    if ((spec & 15) === FORM_MOV_EG) return (wide ? K_ST64 : K_ST32) | (d.reg << 8);
+    return 0;
+  }
   switch (spec & 15) {
     case FORM_MOV_EG: return (wide ? K_MOV64 : K_MOV32) | ((d.rm | (d.reg << 4)) << 8);
     case FORM_MOV_GE: return (wide ? K_MOV64 : K_MOV32) | ((d.reg | (d.rm << 4)) << 8);

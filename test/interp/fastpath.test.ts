@@ -1,7 +1,8 @@
 /**
  * The run loop's inline kinds (src/interp/prep.ts) and its quick chaining against the handlers:
  * random register-only code (ALU reg-reg/reg-imm in 16/32/64 bits, MOV reg-reg, forward Jcc, a
- * DEC/JNZ loop around it) is run once through `run` (inline kinds, chained) and once instruction
+ * DEC/JNZ loop around it; in 64-bit mode also MOVs to and from memory, aligned or not, some of
+ * them storing into the code page) is run once through `run` (inline kinds, chained) and once instruction
  * by instruction through `stepRaw` (the handlers, which the host-CPU oracle checks), from the same
  * random registers and flags. Registers, arithmetic flags, RIP and the count must agree, also when
  * `run` is stopped and resumed at random points.
@@ -10,7 +11,16 @@ import { describe, expect, it } from 'vitest';
 import { OFF_INSN_COUNT, OFF_RFLAGS, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
 import { getFlags } from '../../src/cpu/flags.js';
 import { RUN_LIMIT } from '../../src/interp/interpreter.js';
-import { CODE_BASE, CODE_PHYS, TestMachine } from './env.js';
+import { CODE_BASE, CODE_PHYS, SCRATCH_BASE, TestMachine } from './env.js';
+
+/**
+ * The data page r15 points to: env.ts's scratch page shares its direct-mapped TLB slot with the
+ * code page (both addresses are 0 mod 2^24), so every access would miss; this one has a slot of its own.
+ */
+const DATA_BASE = SCRATCH_BASE + 0x5000;
+const DATA_PHYS = 0x30000;
+const PT_SCRATCH = 0x4000; // env.ts's page table for the scratch region
+
 
 /** xorshift32: deterministic random numbers. */
 function rng(seed: number): () => number {
@@ -25,9 +35,31 @@ function rng(seed: number): () => number {
 
 const ALU_OPS = [0, 1, 4, 5, 6, 7]; // add or and sub xor cmp (ModRM /reg numbers)
 
-/** One random register-only instruction; rcx (the loop counter) is never a destination. */
+/** A MOV between a register and memory at [r15 + disp8], [r15 + rcx*8 + disp8] or [rip + disp32]. */
+function memMov(r: () => number): number[] {
+  let reg = r() % 15;
+  if (reg === 1) reg = 0;
+  const store = r() % 2 === 0;
+  const out = [0x41 | ((r() & 1) << 3) | (reg >= 8 ? 4 : 0)]; // REX.B (r15), random W
+  out.push(store ? 0x89 : 0x8b);
+  const disp = r() % 3 === 0 ? r() & 0x7f : (r() & 0x1f) << 2; // mostly aligned
+  switch (r() % 3) {
+    case 0: out.push(0x47 | ((reg & 7) << 3), disp); break; // [r15 + disp8]
+    case 1: out.push(0x44 | ((reg & 7) << 3), 0xcf, disp); break; // [r15 + rcx*8 + disp8]
+    default: {
+      // [rip + disp32]: in the code page past the program (a store there invalidates its cache)
+      out[0] &= ~1;
+      out.push(0x05 | ((reg & 7) << 3), 0x00, 0x08, 0, 0);
+      break;
+    }
+  }
+  return out;
+}
+
+/** One random register-only instruction (or memory MOV); rcx (the loop counter) and r15 are never destinations. */
 function insn(r: () => number, bits: number): number[] {
-  const nregs = bits === 64 ? 16 : 8;
+  const nregs = bits === 64 ? 15 : 8;
+  if (bits === 64 && r() % 5 === 0) return memMov(r);
   let dst = r() % nregs;
   if (dst === 1) dst = 0;
   const src = r() % nregs;
@@ -88,6 +120,8 @@ function setUp(tm: TestMachine, code: number[], regs: number[], flags: number): 
   tm.phys.fill(CODE_PHYS, 4096, 0xcc);
   tm.phys.writeBytes(CODE_PHYS, Uint8Array.from(code));
   for (let i = 0; i < 16; i++) v.set64(gprOffset(i), regs[2 * i], regs[2 * i + 1]);
+  v.set64(gprOffset(15), DATA_BASE, 0);
+  tm.phys.fill(DATA_PHYS, 4096, 0x5a);
   v.set64(OFF_RFLAGS, (flags & 0x8d5) | 0x2, 0);
   v.u32[(OFF_RFLAGS >> 2) + 4] = 0; // LF_OP: flags are current
   v.set64(OFF_RIP, CODE_BASE, 0);
@@ -98,13 +132,17 @@ function snapshot(tm: TestMachine): string {
   const v = tm.views;
   const regs: string[] = [];
   for (let i = 0; i < 16; i++) regs.push(v.getBig(gprOffset(i)).toString(16));
-  return `${regs.join(' ')} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} rip ${v.getNum(OFF_RIP).toString(16)} ` +
+  const mem = Array.from(tm.phys.readBytes(DATA_PHYS, 256), (b) => b.toString(16)).join('');
+  const code = Array.from(tm.phys.readBytes(CODE_PHYS + 0x800, 256), (b) => b.toString(16)).join('');
+  return `${regs.join(' ')} mem ${mem} ${code} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} rip ${v.getNum(OFF_RIP).toString(16)} ` +
     `count ${v.getNum(OFF_INSN_COUNT)}`;
 }
 
 function compare(bits: 64 | 32, seed: number, cases: number): void {
   const r = rng(seed);
   const tm = new TestMachine(bits);
+  tm.phys.write32(PT_SCRATCH + 8 * 5, DATA_PHYS | 7);
+  tm.phys.write32(PT_SCRATCH + 8 * 5 + 4, 0);
   for (let c = 0; c < cases; c++) {
     const code = program(r, bits);
     const regs = Array.from({ length: 32 }, () => r() | 0);
