@@ -66,6 +66,8 @@ export class Emitter {
   private readonly done: number;
   /** Scratch i64 for flag computations. */
   private readonly x64: number;
+  /** The result code on the way to the shared epilogue. */
+  private readonly res: number;
   /** Tag of the lazy-flags operation held in the lf locals; -1 = the memory copy is current. */
   private pendTag = -1;
   private lfDirty = false;
@@ -98,6 +100,7 @@ export class Emitter {
     this.cur = f.local(I32);
     this.done = f.local(I32);
     this.x64 = f.local(I64);
+    this.res = f.local(I32);
   }
 
   run(): void {
@@ -120,6 +123,10 @@ export class Emitter {
     f.get(P_START).set(this.cur);
     // Registers the region touches live in locals across its blocks: load them once.
     for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0) this.load(r);
+    // Exits branch to one shared epilogue after the loop, which writes back every register the
+    // region writes (locals of used registers are always current: a helper call reloads them), so
+    // each exit site carries only its flags and RIP, not up to 16 register stores.
+    f.begin(OP.block, VOID);
     f.begin(OP.loop, VOID);
     for (let j = k - 1; j >= 0; j--) f.begin(OP.block, VOID);
     f.get(this.cur);
@@ -142,6 +149,9 @@ export class Emitter {
     }
     f.end(); // loop
     f.op(OP.unreachable);
+    f.end(); // epilogue block
+    for (let r = 0; r < 16; r++) if (this.putRegs[r] !== 0) f.i32(0).get(this.reg[r]).mem(OP.i64Store, 3, gprOffset(r));
+    f.get(this.res);
   }
 
   /** The static state every block starts from: used registers in locals, flags in memory. */
@@ -169,6 +179,24 @@ export class Emitter {
       f.i32(0).get(this.reg[r]).mem(OP.i64Store, 3, gprOffset(r));
       if (forget) this.dirty[r] = 0;
     }
+    this.syncFlags(forget);
+  }
+
+  /**
+   * Leaves through the epilogue with result `code` (or the i32 local `codeLocal`), `depth` control
+   * levels below the block's statement level: pending flags go to memory here, registers there.
+   */
+  private leave(depth: number, code: number, codeLocal = -1): void {
+    const f = this.f;
+    this.syncFlags(false);
+    if (codeLocal >= 0) f.get(codeLocal);
+    else f.i32(code);
+    f.set(this.res).br(OP.br, this.nest + 1 + depth);
+  }
+
+  /** The lazy-flags half of sync. */
+  private syncFlags(forget: boolean): void {
+    const f = this.f;
     if (this.lfDirty && this.pendTag === TAG_DIRECT) {
       f.i32(0).i32(0).mem(OP.i32Load, 2, OFF_RFLAGS).i32(~FLAGS_ARITH).op(OP.i32And).get(this.lfAux).op(OP.i32Or)
         .mem(OP.i32Store, 2, OFF_RFLAGS);
@@ -226,9 +254,9 @@ export class Emitter {
         if (this.stopPending) {
           // A store of the previous instruction hit translated code: stop before this one.
           f.get(this.stop).begin(OP.if, VOID);
-          this.sync(false);
           this.storeRipRel(b);
-          f.get(this.stop).op(OP.return).end();
+          this.leave(1, 0, this.stop);
+          f.end();
           this.stopPending = false;
         }
         this.curInsn = a;
@@ -310,6 +338,8 @@ export class Emitter {
         this.sync(true);
         f.i32(this.blocks[this.bi].gidBase + a).call(H_EXEC).tee(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
         this.forgetAll();
+        // reload now: the epilogue relies on every used register's local being current
+        for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0) this.load(r);
         break;
       case IR_RIPREL:
         f.get(this.entry).i64(b, 0).op(OP.i64Add);
@@ -319,8 +349,7 @@ export class Emitter {
       case IR_CANON:
         this.canonical(t[a]);
         f.op(OP.i32Eqz).begin(OP.if, VOID);
-        this.sync(false);
-        this.ret((this.curInsn << 4) | CODE_GP);
+        this.leave(1, (this.curInsn << 4) | CODE_GP);
         f.end();
         break;
       case IR_EXITREL:
@@ -388,11 +417,10 @@ export class Emitter {
       f.br(OP.br, this.nest + 1);
       f.end();
     }
-    this.sync(false);
     f.i32(0).get(this.base).i64(target, target < 0 ? -1 : 0).op(OP.i64Add);
     this.wrapRip();
     f.mem(OP.i64Store, 3, OFF_RIP);
-    this.ret(0);
+    this.leave(0, 0);
     this.loaded.set(savedLoaded);
     this.dirty.set(savedDirty);
     this.pendTag = savedTag;
@@ -427,9 +455,8 @@ export class Emitter {
         f.end();
       });
     }
-    this.sync(false);
     f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
-    this.ret(0);
+    this.leave(0, 0);
     this.loaded.set(savedLoaded);
     this.dirty.set(savedDirty);
     this.pendTag = savedTag;
@@ -630,9 +657,12 @@ export class Emitter {
       f.mem(size === 1 ? OP.i64Load8u : size === 2 ? OP.i64Load16u : size === 4 ? OP.i64Load32u : OP.i64Load,
         0, 0);
       f.op(OP.else);
-      this.sync(false);
+      // the slow path needs no registers in memory (cpu.rd reads none); a fault leaves through
+      // the epilogue, which writes them back for the delivery
       f.i32(gi).i32(size).get(lo).get(addr).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(seg).call(H_LD);
-      f.tee(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
+      f.tee(this.r).begin(OP.if, VOID);
+      this.leave(2, 0, this.r);
+      f.end();
       f.i32(0).mem(OP.i64Load32u, 2, SCRATCH_LO);
       if (size === 8) f.i32(0).mem(OP.i64Load32u, 2, SCRATCH_HI).i64(32, 0).op(OP.i64Shl).op(OP.i64Or);
       f.end().set(val);
@@ -643,12 +673,13 @@ export class Emitter {
     f.get(val);
     f.mem(size === 1 ? OP.i64Store8 : size === 2 ? OP.i64Store16 : size === 4 ? OP.i64Store32 : OP.i64Store, 0, 0);
     f.op(OP.else);
-    this.sync(false);
     f.i32(gi).i32(size).get(lo).get(addr).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64);
     f.get(val).op(OP.i32WrapI64).get(val).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(seg).call(H_ST);
     f.tee(this.r).i32(15).op(OP.i32And).i32(CODE_STOP).op(OP.i32Eq).begin(OP.if, VOID);
     f.get(this.r).set(this.stop);
-    f.op(OP.else).get(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
+    f.op(OP.else).get(this.r).begin(OP.if, VOID);
+    this.leave(3, 0, this.r);
+    f.end();
     f.end();
     f.end();
     this.stopPending = true;
