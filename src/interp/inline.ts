@@ -1,17 +1,18 @@
 /**
  * The run loop's inline kinds (prep.ts) executed: 32/64-bit register ALU operations with
- * makeAlu's short-path semantics (alu.ts: same results, same lazy-flag words), register MOVs, and
+ * makeAlu's short-path semantics (alu.ts: same results, same lazy-flag words) and TEST with
+ * makeTest's (an AND that writes nothing and clears LF_AUX), register MOVs, and
  * 32/64-bit MOVs between a register and memory in 64-bit mode through the TLB's RAM fast path
  * (cpu.ea's 64-bit sum in halves, the canonical check and the probe of rd32/rd64/wr32/wr64). It
  * lives apart from the loop so the loop stays small: TurboFan recompiles the loop whenever a path
  * in it meets code without type feedback, and each recompile of a big function is expensive.
  */
-import { IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI } from '../cpu/flags.js';
+import { IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI } from '../cpu/flags.js';
 import { BASE_RIP, type Decoded } from '../cpu/decoded.js';
 import { TE_HOST, TE_READ, TE_WRITE, tlbEntryWord } from '../mmu/tlb.js';
 import { OP_ADD, OP_AND, OP_CMP, OP_OR, OP_XOR } from './alu.js';
 import type { Cpu } from './cpu.js';
-import { K_ALU32, K_ALU64, K_LD32, K_LD64, K_MOV32, K_MOV64, K_ST32, K_ST64, W_IMM } from './prep.js';
+import { K_ALU32, K_ALU64, K_LD32, K_LD64, K_MOV32, K_MOV64, K_ST32, K_ST64, W_IMM, W_TEST } from './prep.js';
 
 /** A memory kind that missed the fast path: the caller runs the handler (and must not chain). */
 export const INLINE_MISS = -1;
@@ -34,11 +35,12 @@ export function execInline(cpu: Cpu, d: Decoded, kind: number, word: number, use
         case OP_XOR: r = a ^ b; break;
         default: r = (a - b) | 0; break;
       }
-      if (op !== OP_CMP) {
+      if (op !== OP_CMP && (word & W_TEST) === 0) {
         m[dst << 1] = r;
         m[(dst << 1) + 1] = 0;
       }
-      m[IX_LF_OP] = word >> 12;
+      m[IX_LF_OP] = (word >> 12) & 0xff;
+      if ((word & W_TEST) !== 0) m[IX_LF_AUX] = 0;
       m[IX_LF_DST] = a;
       m[IX_LF_SRC] = b;
       m[IX_LF_RES] = r;
@@ -76,11 +78,15 @@ export function execInline(cpu: Cpu, d: Decoded, kind: number, word: number, use
           break;
         }
       }
-      if (op !== OP_CMP) {
+      if (op !== OP_CMP && (word & W_TEST) === 0) {
         m[dst << 1] = r;
         m[(dst << 1) + 1] = rHi;
       }
-      m[IX_LF_OP] = word >> 12;
+      m[IX_LF_OP] = (word >> 12) & 0xff;
+      if ((word & W_TEST) !== 0) {
+        m[IX_LF_AUX] = 0;
+        cpu.hi = aHi; // makeTest's readRm(d, 8) leaves it there (stale-word parity)
+      }
       m[IX_LF_DST] = a;
       m[IX_LF_DST_HI] = aHi;
       m[IX_LF_SRC] = b;
@@ -127,6 +133,7 @@ export function execInline(cpu: Cpu, d: Decoded, kind: number, word: number, use
         if (load) {
           m[r] = m[w];
           m[r + 1] = wide ? m[w + 1] : 0;
+          if (wide) cpu.hi = m[w + 1]; // rd64 leaves the high half there (stale-word parity)
         } else {
           m[w] = m[r];
           if (wide) m[w + 1] = m[r + 1];

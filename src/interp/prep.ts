@@ -16,7 +16,7 @@ import { SEG_FS } from '../cpu/state.js';
 import { LF_ADD, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
 import { OP_ADD, OP_AND, OP_CMP, OP_OR, OP_SUB, OP_XOR } from './alu.js';
 
-/** ALU op on 32-bit registers (operand word: dst | src << 4 | op << 8 | imm << 11 | lazy tag << 12). */
+/** ALU op on 32-bit registers (operand word: dst | src << 4 | op << 8 | imm << 11 | lazy tag << 12 | test << 20). */
 export const K_ALU32 = 64;
 /** ALU op on 64-bit registers (same operand word). */
 export const K_ALU64 = 65;
@@ -34,8 +34,9 @@ export const K_ST32 = 70;
 /** MOV [mem], r64. */
 export const K_ST64 = 71;
 
-/** Operand-word fields. */
+/** Operand-word fields: an immediate source; TEST (AND without writing, LF_AUX cleared as alu.ts's aluFlags does). */
 export const W_IMM = 1 << 11;
+export const W_TEST = 1 << 20;
 
 const OPS: Record<string, number> = { add: OP_ADD, or: OP_OR, and: OP_AND, sub: OP_SUB, xor: OP_XOR, cmp: OP_CMP };
 const FORM_EG = 1;
@@ -43,12 +44,16 @@ const FORM_GE = 2;
 const FORM_EI = 3;
 const FORM_MOV_EG = 4;
 const FORM_MOV_GE = 5;
+const FORM_TEST_EG = 6;
+const FORM_TEST_EI = 7;
 
 /** Per table row: 0, or form | op << 4 for the rows `specialise` knows. */
 export function rowSpecs(): Uint8Array {
   return Uint8Array.from(tableRows, (row) => {
     if (row.name === 'movEvGv') return FORM_MOV_EG;
     if (row.name === 'movGvEv') return FORM_MOV_GE;
+    if (row.name === 'testEvGv') return FORM_TEST_EG | (OP_AND << 4);
+    if (row.name === 'testEvIz') return FORM_TEST_EI | (OP_AND << 4);
     const m = /^(add|or|and|sub|xor|cmp)(EvGv|GvEv|EvIz|EvIbs|EvIb)$/.exec(row.name);
     if (m === null) return 0;
     const form = m[2] === 'EvGv' ? FORM_EG : m[2] === 'GvEv' ? FORM_GE : FORM_EI;
@@ -77,7 +82,9 @@ export function specialise(spec: number, d: Decoded): number {
   }
   const form = spec & 15;
   const op = spec >> 4;
-  const operands = form === FORM_EG ? d.rm | (d.reg << 4) : form === FORM_GE ? d.reg | (d.rm << 4) : d.rm | W_IMM;
+  const test = form === FORM_TEST_EG || form === FORM_TEST_EI ? W_TEST : 0;
+  const operands =
+    (form === FORM_EG || form === FORM_TEST_EG ? d.rm | (d.reg << 4) : form === FORM_GE ? d.reg | (d.rm << 4) : d.rm | W_IMM) | test;
   // the lazy-flags tag makeAlu records: ADD, LOGIC or SUB (CMP) at size index 2 or 3
   const lf = op === OP_ADD ? LF_ADD : op === OP_SUB || op === OP_CMP ? LF_SUB : LF_LOGIC;
   const tag = (lf << 2) | (wide ? 3 : 2);

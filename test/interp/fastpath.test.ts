@@ -1,6 +1,6 @@
 /**
  * The run loop's inline kinds (src/interp/prep.ts) and its quick chaining against the handlers:
- * random register-only code (ALU reg-reg/reg-imm in 16/32/64 bits, MOV reg-reg, forward Jcc, a
+ * random register-only code (ALU reg-reg/reg-imm and TEST in 16/32/64 bits, MOV reg-reg, forward Jcc, a
  * DEC/JNZ loop around it; in 64-bit mode also MOVs to and from memory, aligned or not, some of
  * them storing into the code page) is run once through `run` (inline kinds, chained) and once instruction
  * by instruction through `stepRaw` (the handlers, which the host-CPU oracle checks), from the same
@@ -9,7 +9,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OFF_INSN_COUNT, OFF_RFLAGS, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
-import { getFlags } from '../../src/cpu/flags.js';
+import {
+  IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI, getFlags,
+} from '../../src/cpu/flags.js';
+
+/** The lazy-flag words: both paths must leave the very same ones (not only the same flags). */
+const LF_WORDS = [IX_LF_OP, IX_LF_DST, IX_LF_DST_HI, IX_LF_SRC, IX_LF_SRC_HI, IX_LF_RES, IX_LF_RES_HI, IX_LF_AUX];
 import { RUN_LIMIT } from '../../src/interp/interpreter.js';
 import { CODE_BASE, CODE_PHYS, SCRATCH_BASE, TestMachine } from './env.js';
 
@@ -73,7 +78,7 @@ function insn(r: () => number, bits: number): number[] {
   };
   const modrm = (reg: number, rm: number): number => 0xc0 | ((reg & 7) << 3) | (rm & 7);
   const op = ALU_OPS[r() % ALU_OPS.length];
-  switch (r() % 6) {
+  switch (r() % 8) {
     case 0: rex(src, dst); out.push(op * 8 + 1, modrm(src, dst)); break; // op Ev,Gv
     case 1: rex(dst, src); out.push(op * 8 + 3, modrm(dst, src)); break; // op Gv,Ev
     case 2: rex(0, dst); out.push(0x83, modrm(op, dst), r() & 0xff); break; // op Ev,Ibs
@@ -85,6 +90,14 @@ function insn(r: () => number, bits: number): number[] {
       break;
     }
     case 4: rex(src, dst); out.push(0x89, modrm(src, dst)); break; // mov Ev,Gv
+    case 5: rex(src, dst); out.push(0x85, modrm(src, dst)); break; // test Ev,Gv
+    case 6: {
+      rex(0, dst);
+      const v = r() >>> (r() % 32); // test Ev,Iz: often small masks
+      out.push(0xf7, modrm(0, dst), v & 0xff, (v >>> 8) & 0xff);
+      if (width !== 0) out.push((v >>> 16) & 0xff, v >>> 24);
+      break;
+    }
     default: rex(dst, src); out.push(0x8b, modrm(dst, src)); break; // mov Gv,Ev
   }
   return out;
@@ -111,7 +124,8 @@ function program(r: () => number, bits: number): number[] {
   starts.push(code.length);
   for (const [at, to] of patches) code[at] = starts[to] - (at + 1);
   code.push(0xff, 0xc9); // dec ecx
-  code.push(0x75, (top - (code.length + 2)) & 0xff); // jnz top
+  const back = top - (code.length + 6);
+  code.push(0x0f, 0x85, back & 0xff, (back >> 8) & 0xff, (back >> 16) & 0xff, (back >> 24) & 0xff); // jnz top (rel32)
   return code;
 }
 
@@ -123,7 +137,7 @@ function setUp(tm: TestMachine, code: number[], regs: number[], flags: number): 
   v.set64(gprOffset(15), DATA_BASE, 0);
   tm.phys.fill(DATA_PHYS, 4096, 0x5a);
   v.set64(OFF_RFLAGS, (flags & 0x8d5) | 0x2, 0);
-  v.u32[(OFF_RFLAGS >> 2) + 4] = 0; // LF_OP: flags are current
+  for (const w of LF_WORDS) v.i32[w] = 0; // LF_OP 0: flags are current
   v.set64(OFF_RIP, CODE_BASE, 0);
   v.setNum(OFF_INSN_COUNT, 0);
 }
@@ -134,7 +148,7 @@ function snapshot(tm: TestMachine): string {
   for (let i = 0; i < 16; i++) regs.push(v.getBig(gprOffset(i)).toString(16));
   const mem = Array.from(tm.phys.readBytes(DATA_PHYS, 256), (b) => b.toString(16)).join('');
   const code = Array.from(tm.phys.readBytes(CODE_PHYS + 0x800, 256), (b) => b.toString(16)).join('');
-  return `${regs.join(' ')} mem ${mem} ${code} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} rip ${v.getNum(OFF_RIP).toString(16)} ` +
+  return `${regs.join(' ')} mem ${mem} ${code} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} lazy ${LF_WORDS.map((w) => v.i32[w]).join(',')} rip ${v.getNum(OFF_RIP).toString(16)} ` +
     `count ${v.getNum(OFF_INSN_COUNT)}`;
 }
 
