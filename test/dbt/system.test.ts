@@ -217,6 +217,43 @@ describe.skipIf(!hasNasm)('batches', () => {
   });
 });
 
+describe.skipIf(!hasNasm)('static discovery', () => {
+  it('the first compile of a page takes the blocks its hot block reaches; none is compiled twice', () => {
+    // g runs from the 100th iteration, h from the 150th, long after the loop is compiled: without
+    // discovery the page's region was compiled again for each (several modules, region blocks > blocks)
+    const prog = asm(`
+      mov ecx, 200
+    L: call f
+      cmp ecx, 100
+      ja .s
+      call g
+    .s: cmp ecx, 50
+      ja .t
+      call h
+    .t: dec ecx
+      jnz L
+      hlt
+    f: add eax, ecx
+      test eax, 1
+      jz .f1
+      inc ebx
+    .f1: ret
+    g: sub edx, 3
+      ret
+    h: imul esi, ecx, 5
+      ret`);
+    const ref = new ParityMachine(prog, null).run(50_000);
+    const m = new ParityMachine(prog, { threshold: 3 });
+    const got = m.run(50_000);
+    expect(got.regs).toEqual(ref.regs);
+    expect(got.count).toBe(ref.count);
+    const st = m.dbt!.stats();
+    expect(st.modules).toBe(1);
+    expect(st.regionBlocks).toBe(st.blocksTranslated);
+    expect(st.blocksTranslated).toBeGreaterThanOrEqual(8);
+  });
+});
+
 describe.skipIf(!hasNasm)('the end of the lower canonical half', () => {
   it('a relative jump from the last page to a non-canonical target is #GP at the jump', () => {
     const TOP = 0x7ffffffff000;
