@@ -56,7 +56,8 @@ function insn(label: number): string {
       const f = rr === R16 && imm !== '' ? `, ${rnd(256) - 128}` : imm;
       return `imul ${d}, ${src}${f}\n j${pick(CC)} .f${label}\n inc ${pick(R32)}\n.f${label}:`;
     }
-    case 12: return `${pick(['neg', 'not'])} ${rnd(2) ? r : m}\n set${pick(CC)} ${pick(R8)}`;
+    case 12: return rnd(3) === 0 ? `mul ${rnd(2) ? pick(R32) : `dword [rsi + ${rnd(2000)}]`}\n j${pick(CC)} .f${label}\n inc ${pick(R32)}\n.f${label}:`
+      : `${pick(['neg', 'not'])} ${rnd(2) ? r : m}\n set${pick(CC)} ${pick(R8)}`;
     case 13: return `${pick(['shl', 'shr', 'sar', 'sal'])} ${r}, ${pick([1, rnd(8), rnd(70)])}\n j${pick(CC)} .f${label}\n inc ${pick(R32)}\n.f${label}:`;
     default: return rnd(2) ? `set${pick(CC)} ${pick(R8)}` : `cmov${pick(CC)} ${pick(R64)}, ${pick(R64)}`;
   }

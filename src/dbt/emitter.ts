@@ -13,7 +13,7 @@ import {
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_SHL, FD_SHR, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_MULU, FD_SHL, FD_SHR, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -563,13 +563,16 @@ export class Emitter {
     const msb = (t: number): void => {
       f.get(t).i64(bits - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
     };
-    // SF | ZF | PF
-    f.get(tres).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
+    // SF | ZF | PF (MULU: of the low half of the full product)
+    if (kind === FD_MULU) f.get(tres).op(OP.i32WrapI64).op(OP.i32Eqz).i32(6).op(OP.i32Shl);
+    else f.get(tres).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
     msb(tres);
     f.i32(7).op(OP.i32Shl).op(OP.i32Or);
     f.get(tres).op(OP.i32WrapI64).i32(0xff).op(OP.i32And).op(0x69 /* i32.popcnt */).i32(1).op(OP.i32And).op(OP.i32Eqz)
       .i32(2).op(OP.i32Shl).op(OP.i32Or);
-    if (kind === FD_MUL) {
+    if (kind === FD_MULU) {
+      f.get(ta).i64(32, 0).op(OP.i64ShrU).op(OP.i64Eqz).op(OP.i32Eqz).i32(0x801).op(OP.i32Mul).op(OP.i32Or);
+    } else if (kind === FD_MUL) {
       const tb = this.t[b];
       if (size !== 8) {
         // the exact product fits in i64: it fits the size when sign-extending its low part gives it back

@@ -19,7 +19,7 @@ import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
 import { ROW_FLAGS, tableRows } from '../cpu/table.js';
 import {
   ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
-  FD_SHR, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  FD_SHR, FD_MULU, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
   IrBlock, T0, T1, T2, T3,
 } from './ir.js';
@@ -127,6 +127,7 @@ const K_SHIFT = 27;
 const K_NEG = 28;
 const K_NOT = 29;
 const K_NOP = 30;
+const K_MUL = 31;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -146,7 +147,7 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     pushIz: K_PUSH_I, pushIbs: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
     jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
-    negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP,
+    negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP, mulEv: K_MUL,
   };
   const names = new Set(tableRows.map((r) => r.name));
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
@@ -333,6 +334,21 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       return true;
     }
     case K_NOP:
+      return true;
+    case K_MUL:
+      // EDX:EAX = EAX * r/m32 (unsigned); the 64-bit product of two 32-bit values is exact in i64
+      if (d.opSize !== 4) return false;
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_LOAD, T1, T1, 4, i, d.seg);
+      } else getReg(ir, T1, d, d.rm, 4);
+      getReg(ir, T0, d, 0, 4);
+      ir.emit(IR_ALU, ALU_MUL, 8, T2, T0, T1);
+      putReg(ir, d, 0, 4, T2);
+      ir.emit(IR_CONST, T0, 32, 0);
+      ir.emit(IR_ALU, ALU_SHR, 8, T3, T2, T0);
+      putReg(ir, d, 2, 4, T3);
+      ir.emit(IR_FLAGSD, FD_MULU, 4, T2, 0, T2);
       return true;
     case K_MOV_ZI:
       constImm(ir, T0, d, size);

@@ -67,6 +67,8 @@ export const FD_MUL = 0;
 export const FD_SHL = 1;
 export const FD_SHR = 2;
 export const FD_SAR = 3;
+/** One-operand 32-bit MUL: ta = the full 64-bit product; CF = OF = its high half is not 0; SF/ZF/PF of the low half. */
+export const FD_MULU = 4;
 
 /** ALU operations of IR_ALU. */
 export const ALU_ADD = 0;
@@ -125,7 +127,7 @@ export function irText(ir: IrBlock): string[] {
       case IR_EXITCC: out.push(`  exit rip = ${CC[a]} ? entry + ${b} : entry + ${c}`); break;
       case IR_EXITT: out.push(`  exit rip = ${t(a)}`); break;
       case IR_EXITHELPER: out.push('  exit (rip from helper)'); break;
-      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar'][a]}${b * 8}(${t(c)}, ${a === FD_MUL ? t(d) : d}, ${t(e)})`); break;
+      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar', 'mulu'][a]}${b * 8}(${t(c)}, ${a === FD_MUL ? t(d) : d}, ${t(e)})`); break;
       case IR_CANON: out.push(`  check_canonical(${t(a)})`); break;
       case IR_RIPREL: out.push(`  ${t(a)} = entry + ${b}`); break;
       default: out.push(`  ?${k}`);

@@ -86,11 +86,11 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     parity(`mov rsi, ${DATA}\n mov rdi, ${DATA + 0x3000}\n .top:\n${body}\n ${HLT_END}`, 20_000);
   });
 
-  it('every condition code after imul, shl/shr/sar by constants, neg and not of each size', () => {
+  it('every condition code after imul, mul, shl/shr/sar by constants, neg and not of each size', () => {
     const conds = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
     const ops = ['imul eax, ebx', 'imul rax, rbx', 'imul ax, bx', 'imul rax, [rsi+8], -3', 'imul eax, ebx, 100000',
       'shl eax, 1', 'shr rax, 63', 'sar bl, 7', 'sar eax, 5', 'shl ax, 9', 'shr cl, 1', 'shl rax, 33', 'sal rbx, 2',
-      'neg eax', 'neg byte [rsi+3]', 'not rax', 'shr eax, 0', 'shl bl, 9', 'inc eax'];
+      'neg eax', 'neg byte [rsi+3]', 'not rax', 'shr eax, 0', 'shl bl, 9', 'inc eax', 'mul ebx', 'mul dword [rsi+16]'];
     // operand pairs: random data, then the 64-bit multiply edge cases (-1 * MIN, MIN * -1, 0 * x)
     const pairs = ['mov rax, [rsi+R]\n  mov rbx, [rsi+R2]', 'mov rax, -1\n  mov rbx, 0x8000000000000000',
       'mov rax, 0x8000000000000000\n  mov rbx, -1', 'xor eax, eax\n  mov rbx, [rsi+R]', 'mov rax, 0x40000000\n  mov rbx, 2'];
