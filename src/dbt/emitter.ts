@@ -1,19 +1,20 @@
 /**
  * The code generator behind backend.ts: one region's IR to the body of its wasm function. Keeps
  * the static state of translation (which guest registers sit in locals and which are dirty, the
- * tag of the lazy flags held in locals, the block being emitted and the control nesting) and
- * emits the micro-ops, the TLB fast paths and the links between blocks. The function's contract
- * (parameters, result codes, scratch words) is described in backend.ts.
+ * block being emitted and the control nesting) and emits the micro-ops, the TLB fast paths, the
+ * links between blocks and the shared exit epilogue; the flags half (lazy flags in locals,
+ * conditions) is emit-flags.ts, which this class extends. The function's contract (parameters,
+ * result codes, scratch words) is described in backend.ts.
  */
-import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
+import { LF_DEC, LF_INC } from '../cpu/flags.js';
 import { BASE_RIP } from '../cpu/decoded.js';
 import {
-  MODE_LONG64, OFF_EXIT_REQUEST, OFF_LF_AUX, OFF_LF_DST, OFF_LF_OP, OFF_LF_RES, OFF_LF_SRC, OFF_RFLAGS, OFF_RIP, TLB_BASE,
+  MODE_LONG64, OFF_EXIT_REQUEST, OFF_RIP, TLB_BASE,
   gprOffset,
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_MULU, FD_SHL, FD_SHR, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -21,13 +22,12 @@ import {
   CODE_GP, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_HI, SCRATCH_LO, type BackendBlock,
   type BackendRegion,
 } from './backend.js';
+import { FlagEmitter, SEXT } from './emit-flags.js';
 
 /** Function indexes of the helpers every generated module imports (backend.ts declareImports). */
 const H_EXEC = 0;
 const H_LD = 1;
 const H_ST = 2;
-const H_COND = 3;
-const H_LAZYCF = 4;
 
 const P_START = 0;
 const P_PAGEOFF = 1;
@@ -35,42 +35,25 @@ const P_BUDGET = 2;
 /** Largest region whose RET targets are compared against every block entry. */
 const MAX_DYN_LINKS = 24;
 
-/**
- * pendTag of flags computed directly (FLAGSD): the six arithmetic bits sit in the lfAux local, as
- * the interpreter's setArith would store them (op field 0x40 matches no LF_* operation).
- */
-const TAG_DIRECT = 0x100;
-/** CF | PF | AF | ZF | SF | OF. */
-const FLAGS_ARITH = 0x8d5;
-const SEXT = [0, OP.i64Extend8S, OP.i64Extend16S, 0, OP.i64Extend32S, 0, 0, 0, 0];
 
 const MASK_LO = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const LOG2 = [0, 0, 1, 0, 2, 0, 0, 0, 3];
 
-export class Emitter {
+export class Emitter extends FlagEmitter {
   private readonly base: number;
   private readonly entry: number;
   private readonly t: number[];
   private readonly reg: number[] = [];
   private readonly loaded = new Uint8Array(16);
   private readonly dirty = new Uint8Array(16);
-  private readonly lfDst: number;
-  private readonly lfSrc: number;
-  private readonly lfRes: number;
-  private readonly lfAux: number;
   private readonly r: number;
   private readonly stop: number;
   private readonly e: number;
   private readonly lo: number;
   private readonly cur: number;
   private readonly done: number;
-  /** Scratch i64 for flag computations. */
-  private readonly x64: number;
   /** The result code on the way to the shared epilogue. */
   private readonly res: number;
-  /** Tag of the lazy-flags operation held in the lf locals; -1 = the memory copy is current. */
-  private pendTag = -1;
-  private lfDirty = false;
   private curInsn = 0;
   private stopPending = false;
   /** Registers the region reads or writes (held in locals across its blocks) and writes. */
@@ -83,23 +66,19 @@ export class Emitter {
   private nest = 0;
   private readonly blocks: BackendBlock[];
 
-  constructor(private readonly f: FuncBody, private readonly rg: BackendRegion) {
+  constructor(f: FuncBody, private readonly rg: BackendRegion) {
+    super(f);
     this.blocks = rg.blocks;
     this.base = f.local(I64);
     this.entry = f.local(I64);
     this.t = [f.local(I64), f.local(I64), f.local(I64), f.local(I64)];
     for (let i = 0; i < 16; i++) this.reg.push(f.local(I64));
-    this.lfDst = f.local(I64);
-    this.lfSrc = f.local(I64);
-    this.lfRes = f.local(I64);
-    this.lfAux = f.local(I32);
     this.r = f.local(I32);
     this.stop = f.local(I32);
     this.e = f.local(I32);
     this.lo = f.local(I32);
     this.cur = f.local(I32);
     this.done = f.local(I32);
-    this.x64 = f.local(I64);
     this.res = f.local(I32);
   }
 
@@ -172,7 +151,7 @@ export class Emitter {
   }
 
   /** Writes dirty registers and pending flags to memory; `forget` makes that the static state. */
-  private sync(forget: boolean): void {
+  protected sync(forget: boolean): void {
     const f = this.f;
     for (let r = 0; r < 16; r++) {
       if (this.dirty[r] === 0) continue;
@@ -192,28 +171,6 @@ export class Emitter {
     if (codeLocal >= 0) f.get(codeLocal);
     else f.i32(code);
     f.set(this.res).br(OP.br, this.nest + 1 + depth);
-  }
-
-  /** The lazy-flags half of sync. */
-  private syncFlags(forget: boolean): void {
-    const f = this.f;
-    if (this.lfDirty && this.pendTag === TAG_DIRECT) {
-      f.i32(0).i32(0).mem(OP.i32Load, 2, OFF_RFLAGS).i32(~FLAGS_ARITH).op(OP.i32And).get(this.lfAux).op(OP.i32Or)
-        .mem(OP.i32Store, 2, OFF_RFLAGS);
-      f.i32(0).i32(0).mem(OP.i32Store, 2, OFF_LF_OP);
-      if (forget) this.lfDirty = false;
-    } else if (this.lfDirty) {
-      const tag = this.pendTag;
-      const sz = tag & 3;
-      f.i32(0).i32(tag).mem(OP.i32Store, 2, OFF_LF_OP);
-      const st = sz === 3 ? OP.i64Store : OP.i64Store32;
-      f.i32(0).get(this.lfDst).mem(st, 2, OFF_LF_DST);
-      f.i32(0).get(this.lfSrc).mem(st, 2, OFF_LF_SRC);
-      f.i32(0).get(this.lfRes).mem(st, 2, OFF_LF_RES);
-      const op = tag >> 2;
-      if (op === LF_INC || op === LF_DEC) f.i32(0).get(this.lfAux).mem(OP.i32Store, 2, OFF_LF_AUX);
-      if (forget) this.lfDirty = false;
-    }
   }
 
   /** After a helper ran, the memory copy is authoritative for everything. */
@@ -323,7 +280,7 @@ export class Emitter {
         break;
       }
       case IR_FLAGSD:
-        this.flagsDirect(a, b, t[c], d, t[e]);
+        this.flagsDirect(a, b, t[c], a === FD_MUL ? t[d] : d, t[e]);
         break;
       case IR_EA:
         this.ea(t[a], b, c, d, e);
@@ -461,149 +418,6 @@ export class Emitter {
     this.dirty.set(savedDirty);
     this.pendTag = savedTag;
     this.lfDirty = savedLf;
-  }
-
-  // ---- conditions -----------------------------------------------------------------------------
-
-  /** Pushes CF (i32 0/1) of the pending operation. */
-  private cf(): void {
-    const f = this.f;
-    const tag = this.pendTag;
-    if (tag < 0) {
-      f.call(H_LAZYCF);
-      return;
-    }
-    if (tag === TAG_DIRECT) {
-      f.get(this.lfAux).i32(1).op(OP.i32And);
-      return;
-    }
-    const op = tag >> 2;
-    if (op === LF_ADD) f.get(this.lfRes).get(this.lfDst).op(OP.i64LtU);
-    else if (op === LF_SUB) f.get(this.lfDst).get(this.lfSrc).op(OP.i64LtU);
-    else if (op === LF_INC || op === LF_DEC) f.get(this.lfAux);
-    else f.i32(0);
-  }
-
-  private bits(): number {
-    return 8 << (this.pendTag & 3);
-  }
-
-  private zf(): void {
-    this.f.get(this.lfRes).op(OP.i64Eqz);
-  }
-  private sf(): void {
-    this.f.get(this.lfRes).i64(this.bits() - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
-  }
-  private of(): void {
-    const f = this.f;
-    const op = this.pendTag >> 2;
-    if (op === LF_LOGIC) {
-      f.i32(0);
-      return;
-    }
-    if (op === LF_ADD || op === LF_INC) {
-      f.get(this.lfDst).get(this.lfRes).op(OP.i64Xor).get(this.lfSrc).get(this.lfRes).op(OP.i64Xor).op(OP.i64And);
-    } else {
-      f.get(this.lfDst).get(this.lfSrc).op(OP.i64Xor).get(this.lfDst).get(this.lfRes).op(OP.i64Xor).op(OP.i64And);
-    }
-    f.i64(this.bits() - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
-  }
-  private pf(): void {
-    this.f.get(this.lfRes).op(OP.i32WrapI64).i32(0xff).op(OP.i32And).op(0x69 /* i32.popcnt */).i32(1).op(OP.i32And)
-      .op(OP.i32Eqz);
-  }
-
-  /** Pushes condition cc (0..15) as i32 0/1. */
-  private cond(cc: number): void {
-    const f = this.f;
-    const op = this.pendTag >> 2;
-    if (this.pendTag === TAG_DIRECT) {
-      // bits of RFLAGS: CF 0, PF 2, ZF 6, SF 7, OF 11
-      const bit = (n: number): void => {
-        f.get(this.lfAux).i32(n).op(OP.i32ShrU).i32(1).op(OP.i32And);
-      };
-      switch (cc >> 1) {
-        case 0: bit(11); break;
-        case 1: bit(0); break;
-        case 2: bit(6); break;
-        case 3: f.get(this.lfAux).i32(0x41).op(OP.i32And).i32(0).op(OP.i32Ne); break;
-        case 4: bit(7); break;
-        case 5: bit(2); break;
-        case 6: bit(7); bit(11); f.op(OP.i32Xor); break;
-        default: bit(6); bit(7); bit(11); f.op(OP.i32Xor); f.op(OP.i32Or); break;
-      }
-      if ((cc & 1) !== 0) f.op(OP.i32Eqz);
-      return;
-    }
-    if (this.pendTag < 0 || !(op === LF_ADD || op === LF_SUB || op === LF_LOGIC || op === LF_INC || op === LF_DEC)) {
-      this.sync(true);
-      f.i32(cc).call(H_COND);
-      return;
-    }
-    switch (cc >> 1) {
-      case 0: this.of(); break;
-      case 1: this.cf(); break;
-      case 2: this.zf(); break;
-      case 3: this.cf(); this.zf(); f.op(OP.i32Or); break;
-      case 4: this.sf(); break;
-      case 5: this.pf(); break;
-      case 6: this.sf(); this.of(); f.op(OP.i32Xor); break;
-      default: this.zf(); this.sf(); this.of(); f.op(OP.i32Xor); f.op(OP.i32Or); break;
-    }
-    if ((cc & 1) !== 0) f.op(OP.i32Eqz);
-  }
-
-  /**
-   * FLAGSD: the arithmetic flags of MUL or a shift by a constant count into lfAux, exactly as the
-   * interpreter's muldiv.ts / shift.ts compute them (SF, ZF, PF from the result, AF = 0).
-   */
-  private flagsDirect(kind: number, size: number, ta: number, b: number, tres: number): void {
-    const f = this.f;
-    const bits = size * 8;
-    const msb = (t: number): void => {
-      f.get(t).i64(bits - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
-    };
-    // SF | ZF | PF (MULU: of the low half of the full product)
-    if (kind === FD_MULU) f.get(tres).op(OP.i32WrapI64).op(OP.i32Eqz).i32(6).op(OP.i32Shl);
-    else f.get(tres).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
-    msb(tres);
-    f.i32(7).op(OP.i32Shl).op(OP.i32Or);
-    f.get(tres).op(OP.i32WrapI64).i32(0xff).op(OP.i32And).op(0x69 /* i32.popcnt */).i32(1).op(OP.i32And).op(OP.i32Eqz)
-      .i32(2).op(OP.i32Shl).op(OP.i32Or);
-    if (kind === FD_MULU) {
-      f.get(ta).i64(32, 0).op(OP.i64ShrU).op(OP.i64Eqz).op(OP.i32Eqz).i32(0x801).op(OP.i32Mul).op(OP.i32Or);
-    } else if (kind === FD_MUL) {
-      const tb = this.t[b];
-      if (size !== 8) {
-        // the exact product fits in i64: it fits the size when sign-extending its low part gives it back
-        f.get(ta).op(SEXT[size]).get(tb).op(SEXT[size]).op(OP.i64Mul).tee(this.x64);
-        f.get(this.x64).op(SEXT[size]).op(OP.i64Ne);
-      } else {
-        // 64 x 64: overflow iff a != 0 and res / a != b; a = -1 only overflows for b = MIN (the
-        // division would trap, so it divides by 1 there and by 1 for a = 0)
-        f.get(tb).i64(0, 0x80000000 | 0).op(OP.i64Eq);
-        f.get(tres);
-        f.i64(1, 0).get(ta).get(ta).op(OP.i64Eqz).get(ta).i64(-1, -1).op(OP.i64Eq).op(OP.i32Or).op(OP.select);
-        f.op(OP.i64DivS).get(tb).op(OP.i64Ne).get(ta).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.i32And);
-        f.get(ta).i64(-1, -1).op(OP.i64Eq).op(OP.select);
-      }
-      f.i32(0x801).op(OP.i32Mul).op(OP.i32Or);
-    } else {
-      // CF: the last bit shifted out; OF: SHL msb(res) ^ CF, SHR msb(operand), SAR 0
-      if (kind === FD_SHL) f.get(ta).i64(bits - b, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And).tee(this.r);
-      else f.get(ta).i64(b - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
-      f.op(OP.i32Or);
-      if (kind === FD_SHL) {
-        msb(tres);
-        f.get(this.r).op(OP.i32Xor).i32(11).op(OP.i32Shl).op(OP.i32Or);
-      } else if (kind === FD_SHR) {
-        msb(ta);
-        f.i32(11).op(OP.i32Shl).op(OP.i32Or);
-      }
-    }
-    f.set(this.lfAux);
-    this.pendTag = TAG_DIRECT;
-    this.lfDirty = true;
   }
 
   // ---- addresses and memory -------------------------------------------------------------------
