@@ -56,6 +56,7 @@ const IX_DR6 = (OFF_DR0 + 6 * 8) >> 2;
 const DR6_BS = 1 << 14;
 const IX_CPL = OFF_CPL >> 2;
 const IX_EXIT = OFF_EXIT_REQUEST >> 2;
+const IX_COUNT = OFF_INSN_COUNT >> 2;
 const IX_HALTED = OFF_HALTED >> 2;
 const IX_SHADOW = OFF_INT_SHADOW >> 2;
 const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
@@ -77,6 +78,12 @@ class PageCache {
   readonly words = new Int32Array(4096);
   /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
   readonly bits = new Uint8Array(4096);
+}
+
+/** Stores the instructions retired so far (the current one not included) in the CPU block. */
+function liveCount(u32: Uint32Array, count: number): void {
+  u32[IX_COUNT] = count >>> 0;
+  u32[IX_COUNT + 1] = (count / 4294967296) >>> 0;
 }
 
 export class Interpreter {
@@ -291,10 +298,14 @@ export class Interpreter {
           if (kind >= K_ALU32) {
             f = execInline(cpu, d, kind, word, user);
             if (f === INLINE_MISS) {
+              liveCount(u32, count);
               f = h(cpu, d);
               kind = 0; // it may have taken the MMU's slow path: no chaining after it
             }
           } else {
+            // Virtual time must be exact wherever the guest can read it (port I/O, MMIO timers,
+            // RDTSC, RDMSR): the translator keeps the same count live, so both engines agree.
+            liveCount(u32, count);
             switch (kind) {
             case 1: f = movGvEv(cpu, d); break;
             case 2: f = movEvGv(cpu, d); break;
