@@ -95,6 +95,7 @@ export function tcRows(runs: TcRun[]): string[][] {
     ['guest instructions', ...runs.map((r) => String(r.instructions))],
     ['blocks decoded into the cache', ...e('blocksDecoded')],
     ['blocks translated to wasm', ...e('blocksTranslated')],
+    ['retranslations (same key again)', ...e('retranslations')],
     ['cache flushes on CR3 writes', ...e('flushesCr3')],
     ['invalidations (pages) / blocks', ...runs.map((r) => `${r.engine.invalidations ?? 0} / ${r.engine.invalidatedBlocks ?? 0}`)],
     ['cache lookups', ...e('lookups')],

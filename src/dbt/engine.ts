@@ -168,7 +168,7 @@ class Dbt implements DbtEngine {
   private warm: Block[] = [];
 
   private st = {
-    insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, blocksDecoded: 0,
+    insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, retranslations: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
     flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regions: 0, regionBlocks: 0, pagesDemoted: 0,
   };
@@ -469,6 +469,9 @@ class Dbt implements DbtEngine {
    * limit to check). The regions of other pages holding *warm* blocks (past half the threshold,
    * not yet translated) are compiled in the same module: one compile for many functions.
    */
+  /** Every cache key ever translated, to count retranslations. */
+  private readonly everTranslated = new Set<number>();
+
   private compile(b: Block): void {
     const t0 = performance.now();
     const regions: { lead: Block; members: Block[]; region: BackendRegion }[] = [this.regionOf(b)];
@@ -486,7 +489,12 @@ class Dbt implements DbtEngine {
     regions.forEach(({ members }, k) => {
       const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number) => number;
       members.forEach((x, j) => {
-        if (x.fn === null) this.st.blocksTranslated++;
+        if (x.fn === null) {
+          this.st.blocksTranslated++;
+          // the same key translated again after an invalidation or a flush
+          if (this.everTranslated.has(x.key)) this.st.retranslations++;
+          else this.everTranslated.add(x.key);
+        }
         x.fn = fn;
         x.regionIdx = j;
         x.region = members;
