@@ -24,7 +24,7 @@ import { SystemContext } from '../system/context.js';
 import { VirtualClock } from './clock.js';
 import { registerDump } from './dump.js';
 import { applyFirmwareState } from './firmware.js';
-import { TraceEngine, type TraceOptions } from './trace.js';
+import { TraceEngine, translatorTrace, type TraceOptions } from './trace.js';
 import { powerOnReset } from './reset.js';
 import { createEngine, type EngineOptions, ENGINE_HALT, ENGINE_LIMIT, ENGINE_TRIPLE_FAULT, ENGINE_UNSUPPORTED, type Engine } from './engine.js';
 
@@ -129,8 +129,11 @@ export class Machine implements StopRequester {
     this.ports.register(DEBUG_CONSOLE_PORT, 1, new DebugConsole(options.debugconSink));
 
     powerOnReset(this.views);
-    const engine = createEngine(this.ctx, options.engine);
-    this.engine = options.trace ? new TraceEngine(engine, this.ctx, options.trace.opts, options.trace.out) : engine;
+    const t = options.trace;
+    const dbtTrace = t ? translatorTrace(t.opts, t.out) : undefined;
+    const engineOpts: EngineOptions = dbtTrace ? { ...options.engine, dbt: { ...options.engine?.dbt, trace: dbtTrace } } : options.engine ?? {};
+    const engine = createEngine(this.ctx, engineOpts);
+    this.engine = t && (t.opts.exec || t.opts.int) ? new TraceEngine(engine, this.ctx, t.opts, t.out) : engine;
     // --no-smc-check: stores to code pages no longer reach the engine, so stale decoded and
     // translated code keeps running (the wrong answer the smc demonstration shows).
     this.phys.onCodeWrite = options.smcCheck === false ? null : (page) => this.engine.invalidatePage(page);

@@ -21,21 +21,42 @@ import { canonical } from '../mmu/mmu.js';
 import type { SystemContext } from '../system/context.js';
 import { ENGINE_EXIT_REQUEST, ENGINE_LIMIT, type Engine } from './engine.js';
 
-export const TRACE_EVENTS = ['exec', 'int'] as const;
+export const TRACE_EVENTS = ['exec', 'int', 'in_asm', 'out_asm', 'block', 'tc'] as const;
 
+/**
+ * exec and int come from stepping the engine (this file); in_asm (guest code of each translated
+ * region), out_asm (its wasm as text), block (each translated block entered) and tc (translations,
+ * invalidations, flushes) come from the translator itself (dbt/engine.ts), with --engine dbt.
+ */
 export interface TraceOptions {
   exec: boolean;
   int: boolean;
+  in_asm?: boolean;
+  out_asm?: boolean;
+  block?: boolean;
+  tc?: boolean;
 }
 
 export function parseTrace(text: string): TraceOptions {
-  const opts: TraceOptions = { exec: false, int: false };
+  const opts: TraceOptions = { exec: false, int: false, in_asm: false, out_asm: false, block: false, tc: false };
   for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (item === 'exec') opts.exec = true;
-    else if (item === 'int') opts.int = true;
-    else throw new Error(`unknown trace event '${item}' (known: ${TRACE_EVENTS.join(', ')})`);
+    if (!(TRACE_EVENTS as readonly string[]).includes(item)) {
+      throw new Error(`unknown trace event '${item}' (known: ${TRACE_EVENTS.join(', ')})`);
+    }
+    opts[item as keyof TraceOptions] = true;
   }
   return opts;
+}
+
+/** The translator's trace callback for the translator events asked for, or undefined. */
+export function translatorTrace(
+  opts: TraceOptions,
+  out: (line: string) => void,
+): ((kind: 'in_asm' | 'out_asm' | 'exec' | 'tc', line: string) => void) | undefined {
+  if (!opts.in_asm && !opts.out_asm && !opts.block && !opts.tc) return undefined;
+  return (kind, line) => {
+    if ((kind === 'exec' && opts.block === true) || (kind !== 'exec' && opts[kind] === true)) out(line);
+  };
 }
 
 const hex = (n: number, w = 0): string => (n >>> 0).toString(16).padStart(w, '0');

@@ -65,3 +65,15 @@ describe('ringvm run --trace', () => {
     expect(r.stderr).toMatch(/^ringvm: --trace: unknown trace event 'bogus'/);
   });
 });
+
+describe('ringvm run --trace from the translator', () => {
+  it('in_asm shows translated guest code, tc the translations and invalidations, block the blocks entered', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-q', '--engine', 'dbt', '--trace', 'in_asm,tc,block',
+      '--append', 'run smc', 'guest-images/tinyos.bin'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+    expect(r.status).toBe(33);
+    expect(r.stderr).toMatch(/^translate page [0-9a-f]+: \d+ blocks$/m);
+    expect(r.stderr).toMatch(/^block [0-9a-f]+ \(pa [0-9a-f]+\):$/m);
+    expect(r.stderr).toMatch(/^invalidate page [0-9a-f]+: \d+ blocks$/m); // smc rewrites its code
+    expect(r.stderr).toMatch(/^exec [0-9a-f]+ \d+ insns/m);
+  });
+});
