@@ -30,7 +30,7 @@ import { TE_FETCH, TE_HOST, tlbEntryWord } from '../mmu/tlb.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { EV_EXCEPTION, EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
-import { STOP_UNSUPPORTED } from './system-common.js';
+import { SHADOW_MOV_SS, STOP_UNSUPPORTED } from './system-common.js';
 import { GP_REGISTRARS, buildDispatch, type Registrar } from './dispatch.js';
 import {
   FAST, addEvGv, addEvIb, addGvEv, andEvIb, cmpEvGv, cmpEvIb, cmpGvEv, movEvGv, movGvEv, orEvGv, subEvGv, subEvIb,
@@ -203,8 +203,9 @@ export class Interpreter {
           break;
         }
       } else if ((u32[IX_EXIT] | u32[IX_SHADOW] | u32[IX_HALTED] | (fl & FLAG_TF)) !== 0 || ((fl & FLAG_IF) !== 0 && ctx.intc !== null)) {
-        // single-step: TF at the start of an instruction traps (#DB) after it completes
-        trap = (fl & FLAG_TF) !== 0 && u32[IX_SHADOW] === 0;
+        // single-step: TF at the start of an instruction traps (#DB) after it completes; after
+        // MOV SS / POP SS the trap waits for the next instruction (checked below)
+        trap = (fl & FLAG_TF) !== 0;
         if (u32[IX_EXIT] !== 0) {
           result = RUN_EXIT_REQUEST;
           break;
@@ -338,7 +339,7 @@ export class Interpreter {
         quick = (kind >= K_ALU32 || (kind >= KIND_JCC && kind <= KIND_JMP_LAST)) && !shadow;
         continue;
       }
-      if (trap && (f & FAULT) === 0) {
+      if (trap && (f & FAULT) === 0 && u32[IX_SHADOW] !== SHADOW_MOV_SS) {
         // #DB single-step trap: DR6.BS set, the pushed RIP is the next instruction
         cpu.rip = cpu.nextRip;
         u32[IX_DR6] |= DR6_BS;

@@ -20,6 +20,10 @@ export const STOP_TRIPLE_FAULT = 3;
 /** Handler result: the guest asked for something ringvm does not implement (task switch ...). */
 export const STOP_UNSUPPORTED = 4;
 
+/** OFF_INT_SHADOW after MOV SS / POP SS: interrupts and the single-step trap wait one instruction
+ * (SDM Vol. 3 6.8.3); after STI the value is 1 and only maskable interrupts wait. */
+export const SHADOW_MOV_SS = 2;
+
 export function enterSystem(cpu: Cpu): void {
   cpu.storeRip(cpu.nextRip);
 }

@@ -2,7 +2,8 @@
  * Handlers that load or store segment registers: MOV Sreg,Ew / MOV Ew,Sreg, POP Sreg,
  * LDS/LES/LFS/LGS/LSS, and the far transfers JMP far, CALL far, RET far (checks and loading in
  * src/system/segments.ts and far.ts). PUSH Sreg is the interpreter's (src/interp/stack.ts).
- * MOV SS and POP SS hold off interrupts for one instruction (OFF_INT_SHADOW).
+ * MOV SS and POP SS hold off interrupts for one instruction (OFF_INT_SHADOW = SHADOW_MOV_SS, which
+ * also holds back a single-step trap; STI's shadow holds off interrupts only).
  */
 import { MODE_REAL, OFF_CPL, OFF_INT_SHADOW, SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, segOffset, SEG_SELECTOR } from '../cpu/state.js';
 import { FAULT_UD } from '../cpu/fault.js';
@@ -11,7 +12,7 @@ import { POLICY_LEAK } from '../system/context.js';
 import { loadSegment } from '../system/segments.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
-import { STOP_UNSUPPORTED, enterSystem, leaveSystem, offPlus } from './system-common.js';
+import { SHADOW_MOV_SS, STOP_UNSUPPORTED, enterSystem, leaveSystem, offPlus } from './system-common.js';
 
 const TWO32 = 4294967296;
 
@@ -36,7 +37,7 @@ const movSwEw: Handler = (cpu, d) => {
   if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
   const f = loadSegment(cpu.ctx, s, sel);
   if (f !== 0) return f;
-  if (s === SEG_SS) cpu.u32[OFF_INT_SHADOW >> 2] = 1;
+  if (s === SEG_SS) cpu.u32[OFF_INT_SHADOW >> 2] = SHADOW_MOV_SS;
   cpu.refreshMode();
   return 0;
 };
@@ -65,7 +66,7 @@ function popSreg(s: number): Handler {
     const f = loadSegment(cpu.ctx, s, sel);
     if (f !== 0) return f;
     cpu.addSp(size);
-    if (s === SEG_SS) cpu.u32[OFF_INT_SHADOW >> 2] = 1;
+    if (s === SEG_SS) cpu.u32[OFF_INT_SHADOW >> 2] = SHADOW_MOV_SS;
     return 0;
   };
 }

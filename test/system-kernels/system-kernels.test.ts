@@ -20,7 +20,6 @@ if (!qemu) console.warn('system-kernels: qemu-system-x86_64 not installed; check
 /** Lines (kernel, line prefix) where ringvm disagrees with the SDM today, each with why. */
 /** `lines`: how many expected lines the failure spans (default 1). */
 const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: string }[] = [
-  { kernel: 'dbg64', prefix: '...and with mov ss as the stepped instruction: ', reason: 'the single-step trap after MOV SS is not held back until the next instruction (SDM Vol. 3 6.8.3)' },
   ...['DR0 execute breakpoint', 'DR1 data write breakpoint, dword', 'DR1 write breakpoint, a byte store', 'DR1 as read/write, a read'].map((prefix) => ({
     kernel: 'dbg64', prefix, reason: 'DR0-DR3 breakpoints (DR7) are not implemented',
   })),

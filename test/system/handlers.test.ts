@@ -180,7 +180,7 @@ describe('LAR / LSL / VERR / VERW / MOV Sreg', () => {
     expect(seg(ctx, SEG_DS).sel).toBe(0x23);
     ctx.views.set64(gprOffset(REG_RAX), 0x10, 0);
     expect(run([0x8e, 0xd0])).toBe(0); // MOV SS, AX
-    expect(ctx.views.u32[0x2c0 >>> 2]).toBe(1);
+    expect(ctx.views.u32[0x2c0 >>> 2]).toBe(2); // SHADOW_MOV_SS: interrupts and single-step wait
     expect(seg(ctx, SEG_CS).sel).toBe(0x08);
   });
 });
