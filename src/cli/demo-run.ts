@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadImage } from '../boot/load.js';
 import type { DbtOptions } from '../dbt/engine.js';
-import { DEFAULT_IPS } from '../machine/clock.js';
+import { DEFAULT_IPS, FIXED_RTC_START } from '../machine/clock.js';
 import { Machine, type StopInfo } from '../machine/machine.js';
 import { POLICY_EMULATE } from '../system/context.js';
 
@@ -28,6 +28,8 @@ export interface DemoRunOptions {
   engine?: 'interp' | 'dbt';
   dbt?: DbtOptions;
   maxInsns?: number;
+  /** false: stores to code pages do not invalidate (the machine's --no-smc-check). */
+  smcCheck?: boolean;
   /** Called after the image is loaded and before the run: the demo's hooks go here. */
   prepare?: (m: Machine, output: () => string) => void;
 }
@@ -50,8 +52,9 @@ export async function runDemoGuest(o: DemoRunOptions): Promise<DemoRun> {
     debugconSink: () => {},
     maxInsns: o.maxInsns ?? MAX_INSNS,
     ips: DEFAULT_IPS,
-    rtcStart: Date.UTC(2026, 0, 1) / 1000,
+    rtcStart: FIXED_RTC_START,
     engine: { engine: o.engine ?? 'dbt', dbt: o.dbt ?? {} },
+    smcCheck: o.smcCheck,
   });
   machine.ctx.policy = o.policy ?? POLICY_EMULATE;
   loadImage(bytes, machine, { cmdline: o.append, imageName: o.bytes !== undefined ? 'probe.bin' : basename(o.image ?? TINYOS_IMAGE), modules: [] });

@@ -8,9 +8,9 @@
  * counted per cause by watching the store-to-code seam (PhysicalMemory.onCodeWrite) and noting
  * which part of the program was running (the lines it had printed) and at which privilege level.
  *
- * Disabling: the translator has no `--no-smc-check` option yet, so the demo unhooks the seam
- * itself (onCodeWrite = null: stores to code pages land, nothing is dropped, in the translator and
- * in the interpreter's decoded-page cache alike).
+ * Disabling: the machine's `smcCheck: false` (what `ringvm run --no-smc-check` sets) leaves the
+ * seam unwired: stores to code pages land and nothing is dropped, in the translator and in the
+ * interpreter's decoded-page cache alike.
  */
 import type { Machine } from '../machine/machine.js';
 import { OFF_CPL } from '../cpu/state.js';
@@ -78,11 +78,9 @@ export async function runSmc(checked: boolean, threshold?: number): Promise<SmcR
   const r = await runDemoGuest({
     append: 'run smc',
     dbt: { threshold },
+    smcCheck: checked,
     prepare: (m, output) => {
-      if (!checked) {
-        m.phys.onCodeWrite = null;
-        return;
-      }
+      if (!checked) return;
       const inner = m.phys.onCodeWrite;
       m.phys.onCodeWrite = (page) => {
         const cause = causeOf(m, output());

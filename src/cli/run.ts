@@ -10,7 +10,7 @@ import { loadImage, parseInitrd, readImageFile } from '../boot/load.js';
 import type { BootModule } from '../boot/multiboot-info.js';
 import { LoadError } from '../boot/load-error.js';
 import type { DbtOptions } from '../dbt/engine.js';
-import { DEFAULT_IPS } from '../machine/clock.js';
+import { DEFAULT_IPS, FIXED_RTC_START } from '../machine/clock.js';
 import type { EngineOptions } from '../machine/engine.js';
 import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
 import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
@@ -62,9 +62,6 @@ function engineOptions(o: RunOptions): EngineOptions {
   return { engine, dbt };
 }
 
-/** The RTC's time at power-on unless --realtime: 2026-01-01 00:00:00 UTC, so runs are reproducible. */
-const FIXED_RTC_START = Date.UTC(2026, 0, 1) / 1000;
-
 function parseCount(name: string, text: string): number {
   const n = Number(text.replace(/_/g, ''));
   if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${name}: expected a positive whole number, got '${text}'`);
@@ -96,11 +93,8 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
       throw new UsageError(`--trace: ${(e as Error).message}`);
     }
   }
-  const policy = POLICY_NAMES.indexOf(o.sensitive);
-  if (policy < 0) throw new UsageError(`--sensitive: expected ${POLICY_NAMES.join(', ')}, got '${o.sensitive}'`);
-  if (typeof o.stats === 'string' && o.stats !== 'table' && o.stats !== 'json') {
-    throw new UsageError(`--stats: expected table or json, got '${o.stats}'`);
-  }
+  const policy = POLICY_NAMES.indexOf(oneOf('--sensitive', o.sensitive, POLICY_NAMES));
+  if (typeof o.stats === 'string') oneOf('--stats', o.stats, ['table', 'json'] as const);
 
   let bytes: Uint8Array;
   let modules: BootModule[] = [];

@@ -9,6 +9,8 @@ import { OFF_INSN_COUNT, OFF_NEXT_DEADLINE, type StateViews } from '../cpu/state
 import type { Clock, TimerOwner } from '../devices/device.js';
 
 export const DEFAULT_IPS = 100_000_000;
+/** The RTC's time at power-on unless --realtime: 2026-01-01 00:00:00 UTC, so runs are reproducible. */
+export const FIXED_RTC_START = Date.UTC(2026, 0, 1) / 1000;
 const NEVER = Number.MAX_SAFE_INTEGER;
 
 export class VirtualClock implements Clock {
