@@ -10,9 +10,11 @@ import {
 
 const MODE_NAMES = ['real', 'protected 16-bit', 'protected 32-bit', 'long 64-bit', 'virtual-8086'];
 
-const hex64 = (v: StateViews, off: number): string =>
+/** A 64-bit slot of the CPU block as 16 hex digits. */
+export const hex64 = (v: StateViews, off: number): string =>
   v.hi(off).toString(16).padStart(8, '0') + v.lo(off).toString(16).padStart(8, '0');
-const hex = (n: number, w: number): string => (n >>> 0).toString(16).padStart(w, '0');
+/** A 32-bit value as hex, zero-padded to `w` digits. */
+export const hex = (n: number, w = 0): string => (n >>> 0).toString(16).padStart(w, '0');
 
 function flagString(f: number): string {
   const names: [number, string][] = [

@@ -19,6 +19,7 @@ import {
 } from '../cpu/state.js';
 import { canonical } from '../mmu/mmu.js';
 import type { SystemContext } from '../system/context.js';
+import { hex, hex64 } from './dump.js';
 import { ENGINE_EXIT_REQUEST, ENGINE_LIMIT, type Engine } from './engine.js';
 
 export const TRACE_EVENTS = ['exec', 'int', 'in_asm', 'out_asm', 'block', 'tc'] as const;
@@ -59,7 +60,6 @@ export function translatorTrace(
   };
 }
 
-const hex = (n: number, w = 0): string => (n >>> 0).toString(16).padStart(w, '0');
 
 export class TraceEngine implements Engine {
   private readonly bytes = new Uint8Array(16);
@@ -110,7 +110,7 @@ export class TraceEngine implements Engine {
     const rip = bits === 64 ? canonical(ripLo, v.hi(OFF_RIP)) : ripLo;
     const base = bits === 64 ? 0 : v.lo(cs + SEG_BASE);
     const lin = bits === 64 ? rip : (base + rip) >>> 0;
-    const where = `${hex(v.u32[(cs + SEG_SELECTOR) >>> 2], 4)}:${bits === 64 ? hex(v.hi(OFF_RIP), 8) + hex(ripLo, 8) : hex(ripLo, 8)}`;
+    const where = `${hex(v.u32[(cs + SEG_SELECTOR) >>> 2], 4)}:${bits === 64 ? hex64(v, OFF_RIP) : hex(ripLo, 8)}`;
     const n = this.fetch(lin, bits);
     const d = this.decoded;
     const head = `[${count}] ${where}`;
@@ -157,8 +157,8 @@ export class TraceEngine implements Engine {
       const times = counts[vec] - this.lastCounts[vec];
       this.lastCounts[vec] = counts[vec];
       const name = vec < VECTOR_NAMES.length ? ` ${VECTOR_NAMES[vec]}` : '';
-      const cr2 = vec === 14 ? ` CR2=${hex(v.hi(OFF_CR2), 8)}${hex(v.lo(OFF_CR2), 8)}` : '';
-      const handler = `${hex(v.u32[(segOffset(SEG_CS) + SEG_SELECTOR) >>> 2], 4)}:${hex(v.hi(OFF_RIP), 8)}${hex(v.lo(OFF_RIP), 8)}`;
+      const cr2 = vec === 14 ? ` CR2=${hex64(v, OFF_CR2)}` : '';
+      const handler = `${hex(v.u32[(segOffset(SEG_CS) + SEG_SELECTOR) >>> 2], 4)}:${hex64(v, OFF_RIP)}`;
       const last = v.u32[OFF_LAST_VECTOR >>> 2] === vec ? '' : ' (nested)';
       this.out(`[${count}] interrupt vector 0x${hex(vec, 2)}${name}${times > 1 ? ` x${times}` : ''}${cr2} -> handler ${handler}${last}`);
     }
