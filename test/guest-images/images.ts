@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VENDOR } from '../../src/system/cpuid.js';
+import { QEMU, qemuArgs } from '../qemu.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const IMAGES_DIR = join(ROOT, 'guest-images');
@@ -31,24 +31,13 @@ export interface BootResult {
   stderr: string;
 }
 
-/**
- * Boots an image on QEMU with the issue's command line, plus `-cpu qemu64,vendor=<ringvm's>` so
- * CPUID leaf 0 answers as on ringvm, and two flags that keep SeaBIOS from writing its banner to
- * the serial port (`etc/sercon-port` = 0) and drop the iPXE option ROM (`-net none`); those two
- * change nothing the kernel sees.
- */
+/** Boots an image on QEMU with the shared command line of test/qemu.ts. */
 export function bootQemu(image: string, timeoutMs = 20_000, append = ''): BootResult {
-  const r = spawnSync(
-    'qemu-system-x86_64',
-    [
-      '-accel', 'tcg', '-cpu', `qemu64,vendor=${VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-      '-net', 'none', '-fw_cfg', 'name=etc/sercon-port,string=0',
-      ...(append ? ['-append', append] : []),
-      '-kernel', image,
-    ],
-    { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
-  );
+  const r = spawnSync(QEMU, qemuArgs({ kernel: image, append }), {
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 16 << 20,
+  });
   return { serial: r.stdout ?? Buffer.alloc(0), status: r.status, stderr: String(r.stderr ?? '') };
 }
 

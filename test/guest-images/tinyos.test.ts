@@ -11,8 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { VENDOR } from '../../src/system/cpuid.js';
-import { IMAGES_DIR, ROOT, hasTool } from './images.js';
+import { IMAGES_DIR, ROOT, bootQemu, hasTool } from './images.js';
 
 const qemu = hasTool('qemu-system-x86_64');
 if (!qemu) console.warn('tinyos: qemu-system-x86_64 not installed; skipping the QEMU half');
@@ -23,16 +22,8 @@ interface Run {
 }
 
 function onQemu(image: string, append: string): Run {
-  const r = spawnSync(
-    'qemu-system-x86_64',
-    [
-      '-accel', 'tcg', '-cpu', `qemu64,vendor=${VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio',
-      '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-net', 'none',
-      '-fw_cfg', 'name=etc/sercon-port,string=0', '-kernel', join(IMAGES_DIR, image), '-append', append,
-    ],
-    { timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 },
-  );
-  return { out: (r.stdout ?? Buffer.alloc(0)).toString('latin1'), status: r.status };
+  const r = bootQemu(join(IMAGES_DIR, image), 30_000, append);
+  return { out: r.serial.toString('latin1'), status: r.status };
 }
 
 function onRingvm(image: string, append: string, input?: string, extra: string[] = []): Run {

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { VENDOR } from '../../src/system/cpuid.js';
+import { QEMU, qemuArgs } from '../qemu.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const KERNELS_DIR = join(ROOT, 'guest-images/tests');
@@ -67,12 +68,8 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ out: Buf
 /** Boots a kernel on QEMU (the command of docs/system-conformance.md). */
 export async function runQemu(kernel: string, timeoutMs = 20_000): Promise<Run> {
   const r = await run(
-    'qemu-system-x86_64',
-    [
-      '-accel', 'tcg', '-cpu', `qemu64,vendor=${QEMU_VENDOR[kernel] ?? VENDOR}`, '-nographic', '-monitor', 'none', '-serial', 'stdio',
-      '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-net', 'none',
-      '-fw_cfg', 'name=etc/sercon-port,string=0', '-kernel', join(KERNELS_DIR, `${kernel}.bin`),
-    ],
+    QEMU,
+    qemuArgs({ kernel: join(KERNELS_DIR, `${kernel}.bin`), vendor: QEMU_VENDOR[kernel] ?? VENDOR }),
     timeoutMs,
   );
   return { text: text(r.out) + qemuEnd(r.status) + '\n', stderr: r.err };
