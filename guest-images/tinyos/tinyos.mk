@@ -87,6 +87,8 @@ $(TOS_B)/k32_trap_c.o: tinyos/k32/trap.c $(TOS_HEADERS) tinyos/k32/kernel.h
 	@mkdir -p $(TOS_B)
 	$(CC) $(TOS32_CFLAGS) -c -o $@ $<
 
+$(TOS_B)/k32_main.o: tinyos/kernel/main.c
+
 $(TOS_B)/k32_%.o: tinyos/k32/%.c $(TOS_HEADERS) tinyos/k32/kernel.h
 	@mkdir -p $(TOS_B)
 	$(CC) $(TOS32_CFLAGS) -c -o $@ $<

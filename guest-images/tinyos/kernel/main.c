@@ -2,9 +2,16 @@
  * process table), then runs the commands of the multiboot command line and leaves through the
  * isa-debug-exit port; with an empty command line it reads commands from the serial console.
  * The kernel (pid 0) runs every program as its child and waits for it, so demos run one at a
- * time unless a program starts others itself. */
+ * time unless a program starts others itself.
+ * tinyos32 compiles this same file (k32/main.c includes it): only the banner differs. */
 #include "kernel.h"
 #include "../user/abi.h"
+
+#ifdef __x86_64__
+#define BANNER "tinyos: 64-bit teaching kernel"
+#else
+#define BANNER "tinyos32: 32-bit teaching kernel"
+#endif
 
 #define EXIT_PORT 0xF4
 #define EXIT_DONE 0x10  /* host status 33: the commands ran */
@@ -131,13 +138,13 @@ void kmain(struct multiboot_info *mbi) {
   mm_init();
   cpu_init();
   proc_init();
-  kprintf("tinyos: 64-bit teaching kernel, %lu free pages, timer %d Hz\n", pages_free(), TIMER_HZ);
+  kprintf(BANNER ", %lu free pages, timer %d Hz\n", pages_free(), TIMER_HZ);
 
   /* The command line starts with the image name: skip that word. */
   const char *cmd = "";
   if (mbi->flags & 4) {
     char first[64];
-    cmd = (const char *)(uint64_t)mbi->cmdline;
+    cmd = (const char *)(uintptr_t)mbi->cmdline;
     next_word(&cmd, first, sizeof first);
     cmd = skip_spaces(cmd);
   }
