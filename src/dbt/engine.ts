@@ -11,6 +11,7 @@
  *   kernelExec  'sim' (default: CPL 0 interpreted) | 'dbt'                     --kernel-exec
  *   tcSize      blocks in the cache before a full flush (default 65536)         --tc-size
  *   inline      false: every instruction is a helper call (day-one mode, for parity checks)
+ *   tcSync      true: compile synchronously so two runs give identical statistics   --tc-sync
  *   trace       receives trace lines by kind: 'in_asm' (guest code of each translated region),
  *               'out_asm' (its wasm text), 'exec' (each block entered), 'tc' (translations,
  *               invalidations, flushes), for --trace in_asm,out_asm,exec,tc
@@ -61,6 +62,9 @@ export interface DbtOptions {
   kernelExec?: 'sim' | 'dbt';
   tcSize?: number;
   inline?: boolean;
+  /** true: compile each batch synchronously (reproducible statistics); default false: compile in
+   *  the background and install finished modules at the next run() entry. */
+  tcSync?: boolean;
   onBlock?: (count: number) => void;
   trace?: (kind: 'in_asm' | 'out_asm' | 'exec' | 'tc', line: string) => void;
 }
