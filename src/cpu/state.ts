@@ -137,6 +137,16 @@ export const OFF_POLICY = 0x2c4;
 export const OFF_LAST_VECTOR = 0x2c8;
 /** u64: the linear address of the pending page fault (copied to CR2 when #PF is delivered). */
 export const OFF_FAULT_ADDR = 0x2d0;
+/**
+ * u64: the instruction count at which the running engine stops (its `stopAt`). A REP string
+ * instruction, whose every iteration counts as one instruction, runs no iteration past it.
+ */
+export const OFF_REP_STOP = 0x2d8;
+/**
+ * u32: iterations beyond one that the last REP string instruction retired (or, when it faulted,
+ * completed before the fault); the engine adds them to its count and writes 0 back.
+ */
+export const OFF_REP_EXTRA = 0x2cc;
 
 // ---- model-specific registers kept in the block, u64 each ---------------------------------------
 
