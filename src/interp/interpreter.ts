@@ -4,10 +4,11 @@
  * array, and between instructions take pending external interrupts and deliver the faults handlers
  * return, through the system layer's IDT delivery.
  *
- * Counting: every executed instruction counts one, a REP string instruction counts one per
- * handler call (a call runs a bounded number of iterations and re-executes itself while the count
- * is not exhausted, so interrupts are taken between slices), and delivering a fault counts one
- * (so a guest stuck in a fault loop still reaches `stopAt`).
+ * Counting: every executed instruction counts one, every iteration of a REP string instruction
+ * counts one (a handler call runs a bounded number of iterations, never past `stopAt`, which it
+ * reads at OFF_REP_STOP, reports those beyond the first at OFF_REP_EXTRA, and re-executes itself
+ * while the count is not exhausted, so interrupts are taken between slices), and delivering a
+ * fault counts one (so a guest stuck in a fault loop still reaches `stopAt`).
  *
  * The decode cache: `PageCache` objects hold the decoded instructions of one 4 KiB guest-physical
  * page, keyed by offset, tagged with the bitness they were decoded for. Creating one marks the page
@@ -17,7 +18,7 @@
  */
 import {
   CODE_BITMAP_BASE, FLAG_IF, FLAG_TF, OFF_DR0, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_EXIT_REQUEST, OFF_HALTED,
-  OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
+  OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
 } from '../cpu/state.js';
 import { FAULT, FAULT_GP0, VEC_DB } from '../cpu/fault.js';
 import { IX_FLAGS } from '../cpu/flags.js';
@@ -56,6 +57,7 @@ const IX_DR6 = (OFF_DR0 + 6 * 8) >> 2;
 const DR6_BS = 1 << 14;
 const IX_CPL = OFF_CPL >> 2;
 const IX_EXIT = OFF_EXIT_REQUEST >> 2;
+const IX_REP_EXTRA = OFF_REP_EXTRA >> 2;
 const IX_COUNT = OFF_INSN_COUNT >> 2;
 const IX_HALTED = OFF_HALTED >> 2;
 const IX_SHADOW = OFF_INT_SHADOW >> 2;
@@ -165,7 +167,12 @@ export class Interpreter {
     this.count = cpu.views.getNum(OFF_INSN_COUNT);
     cpu.refreshMode();
     cpu.rip = cpu.loadRip();
+    // REP string iterations stop at stopAt; the caller's own stop (the translator's) is put back
+    const outerStop = cpu.views.getNum(OFF_REP_STOP);
+    cpu.views.setNum(OFF_REP_STOP, stopAt);
+    cpu.u32[IX_REP_EXTRA] = 0;
     const result = this.loop(stopAt);
+    cpu.views.setNum(OFF_REP_STOP, outerStop);
     cpu.storeRip(cpu.rip);
     cpu.views.setNum(OFF_INSN_COUNT, this.count);
     return result;
@@ -326,6 +333,11 @@ export class Interpreter {
             default:
               // the only kind that can be a privileged row (fast kinds never are)
               f = this.rowPriv[d.row] !== 0 && u32[IX_CPL] !== 0 ? FAULT_GP0 : h(cpu, d);
+              if (u32[IX_REP_EXTRA] !== 0) {
+                // a REP string instruction retired several iterations (string.ts)
+                count += u32[IX_REP_EXTRA];
+                u32[IX_REP_EXTRA] = 0;
+              }
               break;
             }
           }
