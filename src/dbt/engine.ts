@@ -33,7 +33,7 @@ import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
 import type { Decoded } from '../cpu/decoded.js';
 import {
   ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
-  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
+  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
 } from '../cpu/state.js';
 import { tableRows } from '../cpu/table.js';
 import type { Interpreter } from '../interp/interpreter.js';
@@ -88,6 +88,7 @@ const IX_CR3 = OFF_CR3 >> 2;
 const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
 const IX_CS_LIMIT = (segOffset(SEG_CS) + SEG_LIMIT) >> 2;
 const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
+const IX_REP_EXTRA = OFF_REP_EXTRA >> 2;
 /** Interpreted instructions per call while CPL 0 code runs in the simulator. */
 const KERNEL_SLICE = 256;
 /** Jump-cache entries (a power of two). */
@@ -163,6 +164,8 @@ class Dbt implements DbtEngine {
   private lastCr3 = -1;
   /** The instruction count when the running block (or region call) was entered. */
   private blockCount = 0;
+  /** REP string iterations beyond one per execution in the running block (interp/string.ts). */
+  private repExtra = 0;
   private readonly helperByRow: Float64Array;
   private jcache: (Block | undefined)[] = new Array(JC_MASK + 1);
   /** Invalidations per physical page, and the pages that stopped being translated because of them. */
@@ -215,6 +218,7 @@ class Dbt implements DbtEngine {
     const m = cpu.m;
     const mmu = ctx.mmu;
     let count = views.getNum(OFF_INSN_COUNT);
+    views.setNum(OFF_REP_STOP, stopAt); // REP iterations stop there too (interp.run restores it)
     for (;;) {
       if (count >= stopAt) return this.finish(count, RUN_LIMIT);
       if (u32[IX_EXIT] !== 0) return this.finish(count, RUN_EXIT_REQUEST);
@@ -313,7 +317,8 @@ class Dbt implements DbtEngine {
         if (res === 0 && !b.endsBranch) cpu.storeRip(this.wrap(rip + b.bytes, mode));
       }
       this.cur = null;
-      const n = done + (res === 0 ? cb.n : (res >> 4) + 1);
+      const n = done + (res === 0 ? cb.n : (res >> 4) + 1) + this.repExtra;
+      this.repExtra = 0;
       count += n;
       if (b.fn !== null) this.st.insnsTranslated += n;
       else this.st.insnsHelperBlocks += n;
@@ -392,10 +397,17 @@ class Dbt implements DbtEngine {
     if (this.cur !== null && this.cur.fn !== null) this.helperByRow[d.row]++;
     this.liveCount(i);
     const f = this.interp.handlers[d.row](cpu, d);
+    // A REP string instruction that retired several iterations ends the block: they are counted
+    // before anything else reads the count.
+    const extra = cpu.u32[IX_REP_EXTRA];
+    if (extra !== 0) {
+      cpu.u32[IX_REP_EXTRA] = 0;
+      this.repExtra += extra;
+    }
     if (f === 0) {
       cpu.storeRip(cpu.nextRip);
       const u32 = cpu.u32;
-      if (cpu.nextRip !== next || u32[IX_SHADOW] !== 0 || u32[IX_EXIT] !== 0 || this.stopFlag) return (i << 4) | CODE_STOP;
+      if (cpu.nextRip !== next || extra !== 0 || u32[IX_SHADOW] !== 0 || u32[IX_EXIT] !== 0 || this.stopFlag) return (i << 4) | CODE_STOP;
       return 0;
     }
     if ((f & FAULT) !== 0) {
