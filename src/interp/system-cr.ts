@@ -2,17 +2,20 @@
  * Control, debug and model-specific registers and the other CPL-0 housekeeping instructions:
  * MOV to/from CR0/2/3/4/8 and DR0-7, CLTS, INVLPG, INVD/WBINVD, RDMSR/WRMSR, SWAPGS, HLT; and
  * the unprivileged CPUID, RDTSC/RDTSCP (#GP(0) at CPL > 0 when CR4.TSD) and RDPID.
- * The checks and side effects live in src/system/mode.ts, msr.ts and cpuid.ts.
+ * The checks and side effects live in src/system/mode.ts, msr.ts and cpuid.ts. Writes to DR7 and
+ * CR0 may turn on breakpoints or alignment checking: they call system/debug.ts's requestCheck.
  *
  * Virtual time: the TSC reads the instruction count at OFF_INSN_COUNT (ARCHITECTURE.md §7), so
  * the interpreter keeps that slot current when it runs these handlers (see docs/system.md).
  */
 import {
-  CR0_TS, CR4_TSD, MODE_LONG64, OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_DR0,
+  CR0_TS, CR4_TSD, FLAG_RF, MODE_LONG64, OFF_CR0, OFF_CR2, OFF_CR3, OFF_CR4, OFF_DR0,
   OFF_HALTED, OFF_MSR_KERNEL_GS_BASE, OFF_MSR_TSC_AUX, REG_RAX, REG_RCX, REG_RDX, SEG_BASE, SEG_GS,
   segOffset, SEG_FS,
 } from '../cpu/state.js';
-import { FAULT_GP0, FAULT_UD } from '../cpu/fault.js';
+import { FAULT_GP0, FAULT_UD, VEC_DB, fault } from '../cpu/fault.js';
+import { IX_FLAGS } from '../cpu/flags.js';
+import { DR6_BD, DR7_GD, IX_DR6, IX_DR7, requestCheck } from '../system/debug.js';
 import { execCpuid } from '../system/cpuid.js';
 import { readCr8, writeCr0, writeCr3, writeCr4, writeCr8 } from '../system/mode.js';
 import { blockInsnCount, msrOut, rdmsr, readTsc, wrmsr } from '../system/msr.js';
@@ -59,8 +62,27 @@ const movCyRy: Handler = (cpu, d) => {
   }
   if (f !== 0) return f;
   cpu.refreshMode();
+  if (d.reg === 0) afterDebugWrite(cpu);
   return 0;
 };
+
+/** After a write that may turn the checked mode on: RF ends with the instruction, then re-check. */
+function afterDebugWrite(cpu: Cpu): void {
+  cpu.m[IX_FLAGS] &= ~FLAG_RF;
+  requestCheck(cpu.views);
+}
+
+/**
+ * DR7.GD (general detect): any MOV DR is a #DB fault with DR6.BD set; GD is cleared so the
+ * handler can use the debug registers (SDM Vol. 3 17.2.4). Returns the fault, or 0.
+ */
+function generalDetect(cpu: Cpu): number {
+  const u32 = cpu.u32;
+  if ((u32[IX_DR7] & DR7_GD) === 0) return 0;
+  u32[IX_DR7] &= ~DR7_GD;
+  u32[IX_DR6] |= DR6_BD;
+  return fault(VEC_DB);
+}
 
 /** DR4/DR5 alias DR6/DR7 (CR4.DE is not supported, so they always do). */
 const drSlot = (n: number): number => OFF_DR0 + (n === 4 ? 6 : n === 5 ? 7 : n) * 8;
@@ -68,6 +90,8 @@ const drSlot = (n: number): number => OFF_DR0 + (n === 4 ? 6 : n === 5 ? 7 : n) 
 const movRyDy: Handler = (cpu, d) => {
   if (!privileged(cpu)) return FAULT_GP0;
   if (d.reg > 7) return FAULT_UD;
+  const gd = generalDetect(cpu);
+  if (gd !== 0) return gd;
   const off = drSlot(d.reg);
   const r = gprOf(d);
   if (cpu.mode === MODE_LONG64) cpu.setR64(r, cpu.views.lo(off), cpu.views.hi(off));
@@ -78,6 +102,8 @@ const movRyDy: Handler = (cpu, d) => {
 const movDyRy: Handler = (cpu, d) => {
   if (!privileged(cpu)) return FAULT_GP0;
   if (d.reg > 7) return FAULT_UD;
+  const gd = generalDetect(cpu);
+  if (gd !== 0) return gd;
   const r = gprOf(d);
   const n = d.reg === 4 ? 6 : d.reg === 5 ? 7 : d.reg;
   let lo = cpu.r32(r) >>> 0;
@@ -86,6 +112,7 @@ const movDyRy: Handler = (cpu, d) => {
   if (n === 6) lo = (lo | 0xffff0ff0) >>> 0; // reserved-as-1 bits
   else if (n === 7) lo = ((lo | 0x400) & ~0xd000) >>> 0;
   cpu.views.set64(drSlot(n), lo, hi);
+  if (n === 7) afterDebugWrite(cpu);
   return 0;
 };
 

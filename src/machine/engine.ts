@@ -2,14 +2,23 @@
  * The seam between the run loop and the execution engines (the interpreter now, the translator
  * later): `run(stopAt)` executes guest instructions until the instruction counter reaches
  * `stopAt` or something needs the run loop, and says why it returned.
+ *
+ * Both engines are wrapped with the checked mode (checked.ts, system/debug.ts): while the guest
+ * has DR0-DR3 breakpoints enabled or CR0.AM and RFLAGS.AC set, the wrapper steps the interpreter
+ * through CheckedStepper instead of calling the engine; the instructions that can turn those on
+ * raise EXIT_CHECK in the exit-request word, the engine stops after them, and the wrapper switches
+ * without returning to the machine. Outside the checked mode the only cost is one test per run().
  */
+import { OFF_EXIT_REQUEST } from '../cpu/state.js';
 import { GP_REGISTRARS } from '../interp/dispatch.js';
 import {
   Interpreter, RUN_EXIT_REQUEST, RUN_HALT, RUN_LIMIT, RUN_TRIPLE_FAULT, RUN_UNSUPPORTED,
 } from '../interp/interpreter.js';
 import { SYSTEM_REGISTRARS } from '../interp/system-register.js';
 import type { SystemContext } from '../system/context.js';
+import { EXIT_CHECK } from '../system/debug.js';
 import { createDbtEngine, type DbtOptions } from '../dbt/engine.js';
+import { CHECKED_LEAVE, CheckedStepper, acWatchRegistrar } from './checked.js';
 
 export const ENGINE_LIMIT = RUN_LIMIT;
 export const ENGINE_HALT = RUN_HALT;
@@ -31,16 +40,41 @@ export interface EngineOptions {
   dbt?: DbtOptions;
 }
 
+const IX_EXIT = OFF_EXIT_REQUEST >>> 2;
+
 /**
  * The interpreter with every handler set (the general-purpose and the system instructions), and
- * the translator on top of it unless `engine` is 'interp'.
+ * the translator on top of it unless `engine` is 'interp'; both behind the checked mode.
  */
 export function createEngine(ctx: SystemContext, opts: EngineOptions = {}): Engine {
-  const interp = new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
-  if ((opts.engine ?? 'dbt') === 'dbt') return createDbtEngine(ctx, interp, opts.dbt ?? {});
+  const interp = new Interpreter(ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS, acWatchRegistrar]);
+  const inner: Engine = (opts.engine ?? 'dbt') === 'dbt'
+    ? createDbtEngine(ctx, interp, opts.dbt ?? {})
+    : {
+      run: (stopAt) => interp.run(stopAt),
+      invalidatePage: (page) => interp.invalidatePage(page),
+      stats: () => ({ 'instructions decoded (decode-cache misses)': interp.decodes }),
+    };
+  const checked = new CheckedStepper(ctx, interp);
+  const u32 = ctx.views.u32;
+  let entries = 0;
   return {
-    run: (stopAt) => interp.run(stopAt),
-    invalidatePage: (page) => interp.invalidatePage(page),
-    stats: () => ({ 'instructions decoded (decode-cache misses)': interp.decodes }),
+    run(stopAt: number): number {
+      for (;;) {
+        if (checked.wanted()) {
+          if (!checked.active) entries++;
+          checked.enter();
+          const r = checked.run(stopAt);
+          if (r !== CHECKED_LEAVE) return r;
+        }
+        checked.leave();
+        const r = inner.run(stopAt);
+        if (r !== RUN_EXIT_REQUEST || (u32[IX_EXIT] & EXIT_CHECK) === 0) return r;
+        u32[IX_EXIT] &= ~EXIT_CHECK;
+        if (u32[IX_EXIT] !== 0) return r; // someone else asked too
+      }
+    },
+    invalidatePage: (page) => inner.invalidatePage(page),
+    stats: () => (entries === 0 ? inner.stats() : { ...inner.stats(), 'checked-mode entries (DR7 breakpoints, #AC)': entries }),
   };
 }

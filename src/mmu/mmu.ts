@@ -20,8 +20,14 @@
  * lower first, before touching memory, so a fault on the second page reports that page's first
  * byte and a split store writes nothing. CR0, CR3, CR4 and EFER are read from the CPU block on
  * every walk; the system layer calls flushAll / flushNonGlobal / flushPage when it changes them.
+ *
+ * The checked mode (system/debug.ts, machine/checked.ts) sets `checked`: the TLB then keeps no
+ * fast read/write tags, so every data access reaches the slow paths below, which call
+ * `checkAccess` first: the alignment check (#AC(0), when `alignCheck` is on and the access is a
+ * user one) and the match against the DR0-DR3 data watches (`watchHits`). The fast paths carry
+ * no test for either.
  */
-import { faultWithCode, VEC_PF } from '../cpu/fault.js';
+import { faultWithCode, VEC_AC, VEC_PF } from '../cpu/fault.js';
 import {
   CR0_PG, CR4_PAE, EFER_LMA, OFF_CR0, OFF_CR3, OFF_CR4, OFF_EFER, OFF_FAULT_ADDR, RAM_BASE, type StateViews,
 } from '../cpu/state.js';
@@ -50,6 +56,7 @@ const IX_CR0 = OFF_CR0 >> 2;
 const IX_CR3 = OFF_CR3 >> 2;
 const IX_CR4 = OFF_CR4 >> 2;
 const IX_EFER = OFF_EFER >> 2;
+const FAULT_AC0 = faultWithCode(VEC_AC, 0);
 
 export class Mmu {
   /** 0, or the fault raised by the last failing access. */
@@ -58,6 +65,17 @@ export class Mmu {
   hi = 0;
   readonly tlb: Tlb;
   readonly walker: PageWalker;
+  /** Checked mode: every data access takes the slow path through checkAccess (setChecked). */
+  checked = false;
+  /** #AC(0) for misaligned user (CPL 3) data accesses; set per instruction by the checked mode. */
+  alignCheck = false;
+  /** Data watches (system/debug.ts loadWatches): B-bit masks, and base and length of DR0-DR3. */
+  watchReads = 0;
+  watchWrites = 0;
+  readonly watchBase = new Float64Array(4);
+  readonly watchLen = new Int32Array(4);
+  /** B0-B3 bits of the watches the accesses since the last reset touched. */
+  watchHits = 0;
   private readonly i32: Int32Array;
   private readonly u32: Uint32Array;
   private readonly u16: Uint16Array;
@@ -164,6 +182,7 @@ export class Mmu {
 
   /** A 64-bit read: returns the low half, leaves the high half in `this.hi`. */
   read64(lin: number, user: boolean): number {
+    if (this.checked && !this.checkAccess(lin, 8, ACCESS_READ, user)) return (this.hi = 0);
     if ((lin & 0xfff) > 0xff8) return this.split(lin, 8, ACCESS_READ, 0, 0, user);
     const pa = this.translate(lin, ACCESS_READ, user);
     if (pa < 0) return (this.hi = 0);
@@ -182,6 +201,7 @@ export class Mmu {
   }
 
   private readSlow(lin: number, size: number, user: boolean): number {
+    if (this.checked && !this.checkAccess(lin, size, ACCESS_READ, user)) return 0;
     if ((lin & 0xfff) + size > 4096) return this.split(lin, size, ACCESS_READ, 0, 0, user);
     const pa = this.translate(lin, ACCESS_READ, user);
     if (pa < 0) return 0;
@@ -226,6 +246,7 @@ export class Mmu {
 
   /** A 64-bit write of (lo, hi); nothing is written if any byte's page faults. */
   write64(lin: number, lo: number, hi: number, user: boolean): void {
+    if (this.checked && !this.checkAccess(lin, 8, ACCESS_WRITE, user)) return;
     if ((lin & 0xfff) > 0xff8) {
       this.split(lin, 8, ACCESS_WRITE, lo, hi, user);
       return;
@@ -237,6 +258,7 @@ export class Mmu {
   }
 
   private writeSlow(lin: number, v: number, size: number, user: boolean): void {
+    if (this.checked && !this.checkAccess(lin, size, ACCESS_WRITE, user)) return;
     if ((lin & 0xfff) + size > 4096) {
       this.split(lin, size, ACCESS_WRITE, v, 0, user);
       return;
@@ -278,6 +300,48 @@ export class Mmu {
     }
     this.hi = rhi >>> 0;
     return rlo >>> 0;
+  }
+
+  // ---- the checked mode ------------------------------------------------------------------------
+
+  /** Enters or leaves the checked mode; the TLB is flushed either way (fast tags off, then on). */
+  setChecked(on: boolean): void {
+    this.checked = on;
+    this.tlb.checked = on;
+    this.tlb.flushAll();
+    if (!on) {
+      this.alignCheck = false;
+      this.watchReads = 0;
+      this.watchWrites = 0;
+    }
+  }
+
+  /**
+   * The checks of one data access of `size` bytes: false (with `fault` set) when it raises #AC(0),
+   * else true after recording which data watches it touches. #AC needs CR0.AM, RFLAGS.AC (both
+   * in `alignCheck`) and CPL 3: only user accesses are checked, so the implicit supervisor accesses
+   * of the system layer (descriptor tables, the TSS, interrupt frames) never are, as the SDM says.
+   * A page fault on the same access wins (SDM Table 6-2 ranks #PF above #AC): both pages are
+   * translated before #AC is raised.
+   */
+  private checkAccess(lin: number, size: number, access: number, user: boolean): boolean {
+    if ((this.u32[IX_EFER] & EFER_LMA) === 0) lin = lin >>> 0;
+    if (this.alignCheck && user && (lin & (size - 1)) !== 0) {
+      if (this.translate(lin, access, user) < 0) return false;
+      const off = lin & 0xfff;
+      if (off + size > 4096 && this.translate(lin - off + 4096, access, user) < 0) return false;
+      this.fault = FAULT_AC0;
+      return false;
+    }
+    const watch = access === ACCESS_WRITE ? this.watchWrites : this.watchReads;
+    if (watch !== 0) {
+      for (let n = 0; n < 4; n++) {
+        if (((watch >>> n) & 1) !== 0 && lin < this.watchBase[n] + this.watchLen[n] && this.watchBase[n] < lin + size) {
+          this.watchHits |= 1 << n;
+        }
+      }
+    }
+    return true;
   }
 
   /** Records a fault and the address it happened at; returns -1 for translate's convenience. */

@@ -25,6 +25,10 @@
  * dirty) goes to the slow path, which first re-checks TAG/PERM before walking the page tables.
  * Entries hold 4 KiB pages; a large page fills one entry per 4 KiB piece used (marked PERM_LARGE
  * so INVLPG of any address drops them all). A list of the slots in use keeps flushes cheap.
+ *
+ * While `checked` is set (the checked mode of system/debug.ts), entries get no READ/WRITE fast
+ * tags, so every data access takes the MMU's slow path where the #AC and data-breakpoint checks
+ * live; FETCH stays fast. Mmu.setChecked flushes the table on entry and exit.
  */
 import { CODE_BITMAP_BASE, RAM_BASE, TLB_BASE, TLB_SIZE, type StateViews } from '../cpu/state.js';
 import { ROM_END, ROM_START } from './physmem.js';
@@ -79,6 +83,8 @@ export class Tlb {
   private usedCount = 0;
   /** Entries filled from large pages since the last full flush. */
   private largeCount = 0;
+  /** Checked mode: install no fast read/write tags (see the header). */
+  checked = false;
   /** Statistics: fills and flushes (for --stats). */
   fills = 0;
   flushes = 0;
@@ -112,8 +118,9 @@ export class Tlb {
   install(e: number, tag: number, perm: number, pa: number): void {
     const i32 = this.i32;
     const ram = pa + 4096 <= this.ramSize;
-    i32[e + TE_READ] = ram && (perm & PERM_R) !== 0 ? tag : TLB_INVALID;
-    i32[e + TE_WRITE] = (perm & PERM_W) !== 0 && this.fastWritable(pa) ? tag : TLB_INVALID;
+    const fast = !this.checked;
+    i32[e + TE_READ] = fast && ram && (perm & PERM_R) !== 0 ? tag : TLB_INVALID;
+    i32[e + TE_WRITE] = fast && (perm & PERM_W) !== 0 && this.fastWritable(pa) ? tag : TLB_INVALID;
     i32[e + TE_FETCH] = ram && (perm & PERM_X) !== 0 ? tag : TLB_INVALID;
     this.u32[e + TE_HOST] = ram ? RAM_BASE + pa : 0;
     i32[e + TE_TAG] = tag;
@@ -131,6 +138,7 @@ export class Tlb {
 
   /** Re-allows fast stores through slot `e` once its page stopped being a code page. */
   allowFastWrite(e: number): void {
+    if (this.checked) return;
     const pa = this.u32[e + TE_PA_HI] * 4294967296 + this.u32[e + TE_PA_LO];
     if ((this.i32[e + TE_PERM] & PERM_W) !== 0 && this.fastWritable(pa)) this.i32[e + TE_WRITE] = this.i32[e + TE_TAG];
   }

@@ -20,6 +20,7 @@ import { VEC_GP, VEC_NP, VEC_SS, VEC_TS, faultVector, faultWithCode } from '../c
 import { getFlags, setFlags } from '../cpu/flags.js';
 import type { SystemContext } from './context.js';
 import { updateMode } from './mode.js';
+import { requestCheck } from './debug.js';
 import {
   SYS_LDT, SYS_TSS16_AVAIL, SYS_TSS16_BUSY, SYS_TSS32_AVAIL, SYS_TSS32_BUSY, TYPE_CODE, TYPE_EC, TYPE_RW,
   attrDpl, desc, descAttr, descBase, descLimit, readDescriptor, segSelector, selError, setSegment,
@@ -119,6 +120,7 @@ export function taskSwitch(ctx: SystemContext, sel: number, reason: number, erro
     ctx.mmu.flushAll();
   }
   setFlags(v.i32, flagsIn);
+  requestCheck(v); // the new EFLAGS may turn on alignment checking (debug.ts)
   v.set64(OFF_RIP, nEip, 0);
   for (let r = 0; r < 8; r++) v.set64(gprOffset(r), gprIn[r], 0);
   // Selectors first (so a fault below shows the new task's selectors), descriptors after.

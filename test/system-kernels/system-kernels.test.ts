@@ -19,12 +19,7 @@ if (!qemu) console.warn('system-kernels: qemu-system-x86_64 not installed; check
 
 /** Lines (kernel, line prefix) where ringvm disagrees with the SDM today, each with why. */
 /** `lines`: how many expected lines the failure spans (default 1). */
-const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: string }[] = [
-  ...['DR0 execute breakpoint', 'DR1 data write breakpoint, dword', 'DR1 write breakpoint, a byte store', 'DR1 as read/write, a read'].map((prefix) => ({
-    kernel: 'dbg64', prefix, reason: 'DR0-DR3 breakpoints (DR7) are not implemented',
-  })),
-  { kernel: 'priv64', prefix: 'ring 3 misaligned dword read, CR0.AM=1, AC=1, at ', reason: 'alignment checking (#AC) is not implemented' },
-];
+const KNOWN_FAILING: { kernel: string; prefix: string; lines?: number; reason: string }[] = [];
 
 const expected = (k: string): string => readFileSync(join(EXPECTED_DIR, `${k}.txt`), 'latin1');
 
