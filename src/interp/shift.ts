@@ -215,6 +215,12 @@ function makeShift(kind: number, countFrom: number, byte: boolean): Handler {
     }
     if (count === 0) {
       if (isReg && size === 4) m[(d.rm << 1) + 1] = 0; // the 32-bit write still zero-extends
+      if (!isReg) {
+        // a memory destination is still accessed for writing (the host CPU, Bochs and QEMU all
+        // take the #PF of a read-only page with a zero count): write the value back
+        cpu.wr(seg, off, size, a, aHi);
+        return cpu.mmu.fault;
+      }
       return 0;
     }
     const cfIn = kind === K_RCL || kind === K_RCR ? lazyCF(m) : 0;
@@ -255,6 +261,10 @@ function makeDouble(left: boolean, countFromCl: boolean): Handler {
     const aHi = d.mod === 3 ? m[(d.rm << 1) + 1] : cpu.hi;
     if (count === 0) {
       if (d.mod === 3 && size === 4) m[(d.rm << 1) + 1] = 0;
+      if (d.mod !== 3) {
+        cpu.wr(seg, off, size, a, aHi); // accessed for writing even with a zero count (as above)
+        return cpu.mmu.fault;
+      }
       return 0;
     }
     const b = cpu.reg(d.reg, size);

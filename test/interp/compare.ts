@@ -2,11 +2,28 @@
  * Runs generated cases on the host CPU (test/oracle/native.ts) and in the interpreter, and
  * describes every difference: registers, arithmetic flags and DF (undefined ones masked), the
  * scratch page, and the fault vector.
+ *
+ * One departure from exact comparison, where the host (an AMD EPYC) departs from the SDM: a POPA
+ * whose later reads fault has already loaded some registers on AMD, while the SDM (Vol. 3A 6.5,
+ * faults restore the state before the instruction) and ringvm change none. A fault at POPA is
+ * compared by vector, RIP and memory only (test/interp/fault-restart.test.ts pins the SDM side).
+ * Two more are accepted only when exactly recognised:
+ * - MOVS/CMPS whose two memory operands both fault: which one the CPU reports is not defined (the
+ *   AMD host checks both segment limits before paging, ringvm does the accesses in order), so a
+ *   different #GP/#SS/#PF vector at the same RIP with identical registers and memory passes.
+ * - ENTER: the AMD host probes the final rSP for writing (a #PF there), the SDM's ENTER does not
+ *   access it and neither does ringvm: a host #PF at an ENTER whose address is the rSP ringvm
+ *   computes after that ENTER passes.
  */
 import { FLAG_DF, FLAGS_ARITH, OFF_RIP } from '../../src/cpu/state.js';
-import { FAULT_NONE, runNativeBatch, runNativeBatch32, type NativeResult } from '../oracle/native.js';
+import { DEC_OK, Decoded } from '../../src/cpu/decoded.js';
+import { decode } from '../../src/cpu/decoder.js';
+import { tableRows } from '../../src/cpu/table.js';
+import {
+  FAULT_NONE, HARNESS_LIMITED, harnessFlags, runNativeBatch, runNativeBatch32, type NativeResult,
+} from '../oracle/native.js';
 import { candidateRows, genCase, Rng, type GenCase } from './gen.js';
-import { CODE_BASE, SCRATCH_BASE, TestMachine } from './env.js';
+import { CODE_BASE, TestMachine } from './env.js';
 
 const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -23,37 +40,53 @@ export function makeCases(seed: number, count: number, maxLen: number, bits: 64 
   return out;
 }
 
+const SEG_FAULTS = new Set([12, 13, 14]);
+const TWO_MEM = new Set(['movsb', 'movsv', 'cmpsb', 'cmpsv']);
+
+/** The row name of the instruction at `rip` in the case's code ('' if outside or undecodable). */
+function rowAt(code: Uint8Array, rip: bigint, bits: 64 | 32, d: Decoded): string {
+  const off = Number(rip - BigInt(CODE_BASE));
+  if (off < 0 || off >= code.length) return '';
+  decode(code, off, code.length, bits, d);
+  return d.status === DEC_OK ? tableRows[d.row]!.name : '';
+}
+
 export function compareCases(cases: GenCase[], bits: 64 | 32 = 64): { mismatches: Mismatch[]; compared: number; faults: number } {
-  const tm = new TestMachine(bits);
+  const tm = new TestMachine(bits, true);
   const run = bits === 64 ? runNativeBatch : runNativeBatch32;
   const native = run(cases.map((c) => ({ code: c.code, regs: c.regs, rflags: c.rflags, mem: c.mem })));
+  // The test machine mirrors the harness's limited DS/ES/SS; a harness without them would let
+  // stray 32-bit accesses land in its own memory.
+  if (bits === 32 && (harnessFlags(32) & HARNESS_LIMITED) === 0) throw new Error('32-bit harness without limited segments');
+  const d = new Decoded();
   const mismatches: Mismatch[] = [];
   let compared = 0;
   let faults = 0;
-  let hostMapped = 0;
   for (let i = 0; i < cases.length; i++) {
     const c = cases[i]!;
     const n: NativeResult = native[i]!;
     if (n.fault < FAULT_NONE) continue; // syscall / timeout / crash: nothing to compare
     compared++;
     const r = tm.runCase(c.code, c.regs, c.rflags, c.mem, 100000);
-    // A 32-bit host process has its own stack and libraries mapped in the 4 GiB space: a #PF of
-    // ours outside scratch/code where the host did not fault is the host's mapping, not a bug.
-    const inOurs = (a: number): boolean => (a >= SCRATCH_BASE && a < SCRATCH_BASE + 4096) || (a >= CODE_BASE && a < CODE_BASE + 4096);
-    const ourRip = BigInt(tm.views.getNum(OFF_RIP));
-    if (bits === 32 && r.fault === 14 && !inOurs(r.faultAddr) && (n.fault !== 14 || n.faultRip !== ourRip)) {
-      hostMapped++;
-      continue;
-    }
     const diffs: string[] = [];
     const nf = n.fault === FAULT_NONE ? -1 : n.fault;
     if (nf !== r.fault) diffs.push(`fault native ${nf} ours ${r.fault}`);
     if (nf >= 0) faults++;
+    let byVector = false;
+    const ripNow = BigInt(tm.views.getNum(OFF_RIP));
     if (nf >= 0 && r.fault === nf) {
-      const rip = BigInt(tm.views.getNum(OFF_RIP));
-      if (rip !== n.faultRip) diffs.push(`fault rip native ${n.faultRip.toString(16)} ours ${rip.toString(16)}`);
+      if (ripNow !== n.faultRip) diffs.push(`fault rip native ${n.faultRip.toString(16)} ours ${ripNow.toString(16)}`);
+      else byVector = rowAt(c.code, ripNow, bits, d) === 'popa';
+    } else if (SEG_FAULTS.has(nf) && SEG_FAULTS.has(r.fault) && ripNow === n.faultRip &&
+      TWO_MEM.has(rowAt(c.code, ripNow, bits, d))) {
+      diffs.length = 0; // both operands fault: the order is the CPU's choice; the state must match
+    } else if (nf === 14 && r.fault !== 14 && rowAt(c.code, n.faultRip, bits, d) === 'enterIwIb') {
+      const at = Number(n.faultRip - BigInt(CODE_BASE)) + d.length;
+      const e = tm.runCase(c.code, c.regs, c.rflags, c.mem, 100000, at);
+      const rsp = bits === 64 ? e.regs[4]! : e.regs[4]! & 0xffffffffn;
+      if (e.fault === -1 && rsp === n.faultAddr) continue; // the AMD probe of the final rSP
     }
-    for (let k = 0; k < (bits === 64 ? 16 : 8); k++) {
+    for (let k = 0; k < (bits === 64 ? 16 : 8) && !byVector; k++) {
       if (bits === 32) {
         n.regs[k] = n.regs[k]! & 0xffffffffn;
         r.regs[k] = r.regs[k]! & 0xffffffffn;
@@ -61,7 +94,7 @@ export function compareCases(cases: GenCase[], bits: 64 | 32 = 64): { mismatches
       if (n.regs[k] !== r.regs[k]) diffs.push(`r${k} native ${n.regs[k]!.toString(16)} ours ${r.regs[k]!.toString(16)}`);
     }
     const mask = (FLAGS_ARITH | FLAG_DF) & ~(nf >= 0 ? c.anyTaint : c.taint);
-    if ((n.rflags & mask) !== (r.rflags & mask)) {
+    if (!byVector && (n.rflags & mask) !== (r.rflags & mask)) {
       diffs.push(`flags native ${(n.rflags & mask).toString(16)} ours ${(r.rflags & mask).toString(16)} (mask ${mask.toString(16)})`);
     }
     for (let a = 0; a < 4096; a++) {
@@ -74,5 +107,5 @@ export function compareCases(cases: GenCase[], bits: 64 | 32 = 64): { mismatches
       mismatches.push({ index: i, text: `${c.names.join('; ')} [${hex(c.code)}]\n    ${diffs.slice(0, 6).join('\n    ')}` });
     }
   }
-  return { mismatches, compared: compared - hostMapped, faults };
+  return { mismatches, compared, faults };
 }

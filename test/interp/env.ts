@@ -1,12 +1,14 @@
 /**
  * A small machine for interpreter tests: 64-bit user mode (CPL 3) with 4-level paging that maps
  * exactly the native oracle's layout (test/oracle/native.ts): a 4 KiB scratch page at
- * SCRATCH_BASE and a 4 KiB code page at CODE_BASE, nothing else. `runCase` runs one snippet until
+ * SCRATCH_BASE and a 4 KiB code page at CODE_BASE (0xCC after the code, as the harness has it;
+ * read-only with `readOnlyCode`, as the harness runs it), nothing else. 32-bit cases get the
+ * harness's segments too: FS over scratch, DS/ES/SS flat but ending at the code page's end. `runCase` runs one snippet until
  * RIP falls off its end (or a fault, or a step limit) with stepRaw, so faults come back as values
  * instead of going through an IDT.
  */
 import {
-  ATTR_DB, ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
+  ATTR_DB, ATTR_G, ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
   MODE_PROT32, OFF_EFER, OFF_FAULT_ADDR, OFF_MODE, OFF_RFLAGS, OFF_RIP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_FS, SEG_LIMIT, SEG_SELECTOR, StateViews,
   WASM_PAGE, gprOffset, segOffset,
 } from '../../src/cpu/state.js';
@@ -29,6 +31,8 @@ const PT_SCRATCH = 0x4000;
 const PT_CODE = 0x5000;
 export const SCRATCH_PHYS = 0x10000;
 export const CODE_PHYS = 0x20000;
+/** 32-bit cases: the limit of DS/ES/SS (LDT selector 0x0F in the native harness). */
+export const LIMITED_TOP = CODE_BASE + 4096 - 1;
 
 export interface CaseResult {
   regs: bigint[];
@@ -48,7 +52,7 @@ export class TestMachine {
   readonly ctx: SystemContext;
   readonly interp: Interpreter;
 
-  constructor(readonly bits: 64 | 32 = 64) {
+  constructor(readonly bits: 64 | 32 = 64, readOnlyCode = false) {
     const pages = (RAM_BASE + RAM) / WASM_PAGE;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.views = new StateViews(memory);
@@ -64,7 +68,7 @@ export class TestMachine {
     w(PD + 8 * (SCRATCH_BASE >>> 21), PT_SCRATCH | 7);
     w(PD + 8 * (CODE_BASE >>> 21), PT_CODE | 7);
     w(PT_SCRATCH, SCRATCH_PHYS | 7);
-    w(PT_CODE, CODE_PHYS | 7); // writable, as the native harness maps its code (RWX, 0xCC filled)
+    w(PT_CODE, CODE_PHYS | (readOnlyCode ? 5 : 7));
     const v = this.views;
     v.set64(OFF_CR0, CR0_PE | CR0_PG | 0x10, 0);
     v.set64(OFF_CR3, PML4, 0);
@@ -87,11 +91,19 @@ export class TestMachine {
       v.u32[(o + SEG_SELECTOR) >> 2] = 0x07;
       v.set64(o + SEG_BASE, SCRATCH_BASE, 0);
       v.u32[(o + SEG_LIMIT) >> 2] = SCRATCH_SIZE - 1;
+      // DS, ES, SS: base 0, limit LIMITED_TOP (page granular), selector 0x0F as in the harness
+      for (const s of [0, 2, 3]) {
+        const q = segOffset(s);
+        v.u32[(q + SEG_SELECTOR) >> 2] = 0x0f;
+        v.u32[(q + SEG_LIMIT) >> 2] = LIMITED_TOP;
+        v.u32[(q + SEG_ATTR) >> 2] = 0xf3 | ATTR_DB | ATTR_G;
+      }
     }
     this.interp = new Interpreter(this.ctx);
   }
 
-  runCase(code: Uint8Array, regs: bigint[], rflags: number, mem: Uint8Array, maxSteps = 1000): CaseResult {
+  /** Runs `code` until RIP reaches its end (or `stopAt`, an offset into the code), a fault or `maxSteps`. */
+  runCase(code: Uint8Array, regs: bigint[], rflags: number, mem: Uint8Array, maxSteps = 1000, stopAt = code.length): CaseResult {
     const v = this.views;
     this.phys.fill(CODE_PHYS, 4096, 0xcc);
     this.phys.writeBytes(CODE_PHYS, code);
@@ -101,7 +113,7 @@ export class TestMachine {
     v.set64(OFF_RFLAGS, (rflags & 0xcd5) | 0x202, 0);
     v.u32[(OFF_RFLAGS >> 2) + 4] = 0; // LF_OP: flags are current (OFF_LF_OP = OFF_RFLAGS + 8)
     v.set64(OFF_RIP, CODE_BASE, 0);
-    const end = CODE_BASE + code.length;
+    const end = CODE_BASE + stopAt;
     let fault = -1;
     let steps = 0;
     while (steps < maxSteps) {

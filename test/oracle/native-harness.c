@@ -3,7 +3,9 @@
  * against real hardware (ARCHITECTURE.md §9). One process runs a whole batch: it reads test cases
  * from stdin, runs each natively between a trampoline that loads and stores every general-purpose
  * register and the flags, catches faults as signals and reports them as x86 vectors, and writes
- * one result per case to stdout. The same file builds as a 64-bit program (cases run in 64-bit
+ * one result per case to stdout. A case ends on the INT3 right after its code (the SIGTRAP there is
+ * the normal exit), so the bytes after the code are the same 0xCC filler the interpreter's test
+ * machine has. The same file builds as a 64-bit program (cases run in 64-bit
  * mode) and with -m32 as a 32-bit one (cases run in 32-bit protected mode, i.e. compatibility
  * mode under a 64-bit kernel). test/oracle/native.ts compiles it and speaks its protocol.
  *
@@ -11,17 +13,21 @@
  * interpreter run at the same addresses):
  *   SCRATCH_BASE 0x10000000, SCRATCH_SIZE 4096: the case's memory, read/write; the stack lives
  *                in it too (point RSP at its top part), so pushes show in the returned memory
- *   CODE_BASE    0x20000000, CODE_SIZE 4096: the case's code, followed by a jump back to the
- *                trampoline; the rest of the page is 0xCC (INT3)
+ *   CODE_BASE    0x20000000, CODE_SIZE 4096: the case's code; the rest of the page is 0xCC
+ *                (INT3). Read and execute only while the case runs: a store to it is #PF
  *   64 KiB of PROT_NONE guard on both sides of each, so stray accesses fault (#PF) instead of
  *   hitting something else.
  *   32-bit build only: FS = 0x07 when the case starts, an LDT data segment with base SCRATCH_BASE
  *   and limit SCRATCH_SIZE - 1 (byte granular, 32-bit, read/write), so 16-bit addressing reaches
  *   the scratch block through an FS override and segment limits are checked (#GP beyond).
+ *   DS = ES = SS = 0x0F, an LDT data segment with base 0 and limit CODE_BASE + CODE_SIZE - 1
+ *   (page granular, 32-bit, read/write): the harness itself is linked at 0x40000000 and the
+ *   kernel's stack/vDSO/mmap area is near 4 GiB, so no access can reach the harness's memory.
  *
  * Protocol, all little-endian. Output starts with a 16-byte header:
- *   u32 magic 0x4F4E5652 ("RVNO"), u32 version 1, u32 word size in bits (64 or 32), u32 flags
- *   (bit 0: syscalls from case code are trapped by seccomp; bit 1: FS holds the scratch segment)
+ *   u32 magic 0x4F4E5652 ("RVNO"), u32 version 2, u32 word size in bits (64 or 32), u32 flags
+ *   (bit 0: syscalls from case code are trapped by seccomp; bit 1: FS holds the scratch segment;
+ *   bit 2: DS/ES/SS hold the limited flat segment)
  * Each input case:
  *   u16 code_len (<= CODE_MAX), u16 mem_len (<= SCRATCH_SIZE), u32 reserved (0),
  *   u64 regs[16] (x86 order rax rcx rdx rbx rsp rbp rsi rdi r8..r15; 32-bit build: low halves
@@ -78,18 +84,19 @@ struct regs {
 HID struct regs g_in, g_out;
 HID uintptr_t g_host_sp;   /* harness stack pointer while the case runs */
 HID uintptr_t g_code_entry = CODE_BASE;
-HID uint16_t g_sel[4];     /* ds es fs gs of the harness, restored after every case */
+HID uint16_t g_sel[5];     /* ds es fs gs ss of the harness, restored after every case */
 HID uint8_t g_fx[512] __attribute__((aligned(16)));
 
 /* Set by the signal handler. */
 static volatile sig_atomic_t g_running;
 static volatile int g_ticks;
+static uint32_t g_code_len;
 static int32_t g_fault;
 static uint32_t g_err;
 static uint64_t g_fault_addr, g_fault_rip;
 
 void rn_enter(void);
-extern char rn_exit[], rn_leave[];
+extern char rn_leave[];
 
 #if defined(__x86_64__)
 #define WORD_BITS 64
@@ -111,17 +118,6 @@ __asm__(
     "  mov r13, [rip+g_in+104]\n mov r14, [rip+g_in+112]\n mov r15, [rip+g_in+120]\n"
     "  mov rsp, [rip+g_in+32]\n"
     "  jmp qword ptr [rip+g_code_entry]\n"
-    ".globl rn_exit\n"
-    ".hidden rn_exit\n"
-    "rn_exit:\n" /* the case's code ends with a jump here */
-    "  mov [rip+g_out+0], rax\n mov [rip+g_out+8], rcx\n mov [rip+g_out+16], rdx\n"
-    "  mov [rip+g_out+24], rbx\n mov [rip+g_out+32], rsp\n mov [rip+g_out+40], rbp\n"
-    "  mov [rip+g_out+48], rsi\n mov [rip+g_out+56], rdi\n mov [rip+g_out+64], r8\n"
-    "  mov [rip+g_out+72], r9\n mov [rip+g_out+80], r10\n mov [rip+g_out+88], r11\n"
-    "  mov [rip+g_out+96], r12\n mov [rip+g_out+104], r13\n mov [rip+g_out+112], r14\n"
-    "  mov [rip+g_out+120], r15\n"
-    "  mov rsp, [rip+g_host_sp]\n"
-    "  pushfq\n pop qword ptr [rip+g_out+128]\n"
     ".globl rn_leave\n"
     ".hidden rn_leave\n"
     "rn_leave:\n" /* the signal handler resumes here after a fault, with RSP = g_host_sp */
@@ -131,16 +127,6 @@ __asm__(
     "  pop r15\n pop r14\n pop r13\n pop r12\n pop rbp\n pop rbx\n"
     "  ret\n"
     ".att_syntax\n");
-
-/* Jump back to the trampoline from any address: jmp [rip+0] followed by the target. */
-static size_t put_exit_jump(uint8_t *p) {
-  p[0] = 0xFF;
-  p[1] = 0x25;
-  memset(p + 2, 0, 4);
-  uint64_t target = (uint64_t)(uintptr_t)rn_exit;
-  memcpy(p + 6, &target, 8);
-  return 14;
-}
 
 /* The guest may have changed FS or GS (selector or base); give libc its thread pointer back. */
 static uint64_t g_fs_base, g_gs_base;
@@ -170,6 +156,7 @@ static void context_to_out(ucontext_t *uc) {
   g_fault_addr = (uint64_t)g[REG_CR2];
 }
 static int context_trapno(ucontext_t *uc) { return (int)uc->uc_mcontext.gregs[REG_TRAPNO]; }
+static uint64_t context_rip(ucontext_t *uc) { return (uint64_t)uc->uc_mcontext.gregs[REG_RIP]; }
 static void context_resume_harness(ucontext_t *uc) {
   greg_t *g = uc->uc_mcontext.gregs;
   g[REG_RIP] = (greg_t)(uintptr_t)rn_leave;
@@ -187,23 +174,17 @@ __asm__(
     "  push ebx\n push ebp\n push esi\n push edi\n"
     "  mov [g_host_sp], esp\n"
     "  fxsave [g_fx]\n"
-    "  mov [g_sel], ds\n mov [g_sel+2], es\n mov [g_sel+4], fs\n mov [g_sel+6], gs\n"
+    "  mov [g_sel], ds\n mov [g_sel+2], es\n mov [g_sel+4], fs\n mov [g_sel+6], gs\n mov [g_sel+8], ss\n"
     "  mov fs, [g_case_fs]\n"
-    "  push dword ptr [g_in+128]\n popfd\n"
-    "  mov eax, [g_in+0]\n mov ecx, [g_in+8]\n mov edx, [g_in+16]\n mov ebx, [g_in+24]\n"
-    "  mov ebp, [g_in+40]\n mov esi, [g_in+48]\n mov edi, [g_in+56]\n"
-    "  mov esp, [g_in+32]\n"
-    "  jmp dword ptr [g_code_entry]\n"
-    ".globl rn_exit\n"
-    "rn_exit:\n"
-    /* The case may have loaded DS with anything: save EAX through SS, then reload DS and ES
-       through CS (a user code segment is readable, never writable). */
-    "  mov ss:[g_out+0], eax\n"
-    "  mov ax, cs:[g_sel]\n mov ds, ax\n mov ax, cs:[g_sel+2]\n mov es, ax\n"
-    "  mov [g_out+8], ecx\n mov [g_out+16], edx\n mov [g_out+24], ebx\n mov [g_out+32], esp\n"
-    "  mov [g_out+40], ebp\n mov [g_out+48], esi\n mov [g_out+56], edi\n"
-    "  mov esp, [g_host_sp]\n"
-    "  pushfd\n pop dword ptr [g_out+128]\n"
+    "  mov ax, [g_case_ds]\n"
+    "  push dword ptr [g_in+128]\n popfd\n" /* from here on only MOVs: the flags stay */
+    /* DS, ES, SS: the limited flat segment (SCRATCH_DS_32); the rest is read through CS (a
+       user code segment is readable and flat). MOV SS holds off interrupts for the ESP load. */
+    "  mov ds, ax\n mov es, ax\n mov ss, ax\n"
+    "  mov esp, cs:[g_in+32]\n"
+    "  mov eax, cs:[g_in+0]\n mov ecx, cs:[g_in+8]\n mov edx, cs:[g_in+16]\n mov ebx, cs:[g_in+24]\n"
+    "  mov ebp, cs:[g_in+40]\n mov esi, cs:[g_in+48]\n mov edi, cs:[g_in+56]\n"
+    "  jmp dword ptr cs:[g_code_entry]\n"
     ".globl rn_leave\n"
     "rn_leave:\n"
     "  push 2\n popfd\n"
@@ -213,17 +194,15 @@ __asm__(
     "  ret\n"
     ".att_syntax\n");
 
-/* jmp rel32: the harness is within reach of any 32-bit address. */
-static size_t put_exit_jump(uint8_t *p) {
-  int32_t rel = (int32_t)((uintptr_t)rn_exit - ((uintptr_t)p + 5));
-  p[0] = 0xE9;
-  memcpy(p + 1, &rel, 4);
-  return 5;
-}
-
 /* FS for the case: an LDT data segment over the scratch block, so that 16-bit addressing (whose
    offsets stay below 64 KiB) can reach it with an FS override, and limits are checked. */
-HID uint16_t g_case_fs;
+HID uint16_t g_case_fs, g_case_ds;
+/* DS, ES and SS for the case: base 0, limit LIMITED_TOP (the end of the code page). The harness
+   is linked above it (-Ttext-segment=0x40000000) and the kernel puts the stack, vDSO and mmap
+   area near 4 GiB, so below the limit only scratch and code (and their guards) are mapped, as in
+   the interpreter's test machine: any other access is #PF there or #GP/#SS beyond the limit,
+   never a silent hit in the harness's own memory. */
+#define LIMITED_TOP (CODE_BASE + CODE_SIZE - 1)
 static void save_thread_bases(void) {
   struct user_desc d;
   memset(&d, 0, sizeof d);
@@ -233,6 +212,15 @@ static void save_thread_bases(void) {
   d.seg_32bit = 1;
   d.useable = 1;
   if (syscall(SYS_modify_ldt, 1, &d, sizeof d) == 0) g_case_fs = 0x07; /* LDT entry 0, RPL 3 */
+  memset(&d, 0, sizeof d);
+  d.entry_number = 1;
+  d.base_addr = 0;
+  d.limit = LIMITED_TOP >> 12;
+  d.limit_in_pages = 1;
+  d.seg_32bit = 1;
+  d.useable = 1;
+  if (syscall(SYS_modify_ldt, 1, &d, sizeof d) == 0) g_case_ds = 0x0f; /* LDT entry 1, RPL 3 */
+  else __asm__ volatile("mov %%ds, %0" : "=r"(g_case_ds));
 }
 /* 32-bit Linux keeps the thread pointer in GS's descriptor: reloading the selector restores it. */
 static void restore_thread_bases(void) {}
@@ -248,6 +236,7 @@ static void context_to_out(ucontext_t *uc) {
   g_fault_addr = (uint32_t)uc->uc_mcontext.cr2;
 }
 static int context_trapno(ucontext_t *uc) { return (int)uc->uc_mcontext.gregs[REG_TRAPNO]; }
+static uint64_t context_rip(ucontext_t *uc) { return (uint32_t)uc->uc_mcontext.gregs[REG_EIP]; }
 static void context_resume_harness(ucontext_t *uc) {
   greg_t *g = uc->uc_mcontext.gregs;
   g[REG_EIP] = (greg_t)(uintptr_t)rn_leave;
@@ -257,6 +246,7 @@ static void context_resume_harness(ucontext_t *uc) {
   g[REG_ES] = g_sel[1];
   g[REG_FS] = g_sel[2];
   g[REG_GS] = g_sel[3];
+  g[REG_SS] = g_sel[4];
 }
 #else
 #error "x86 only"
@@ -289,6 +279,17 @@ static void on_signal(int sig, siginfo_t *si, void *ctx) {
     g_fault = FAULT_TIMEOUT;
   } else if (sig == SIGSYS) {
     g_fault = FAULT_SYSCALL;
+  } else if (sig == SIGTRAP && context_trapno(uc) == 3 && context_rip(uc) == CODE_BASE + g_code_len + 1) {
+    /* The INT3 right after the code: the case ran to its end. Its state is the context's, with
+       RIP back at the end of the code. */
+    context_to_out(uc);
+    g_fault = FAULT_NONE;
+    g_fault_addr = 0;
+    g_fault_rip = 0;
+    g_err = 0;
+    g_running = 0;
+    context_resume_harness(uc);
+    return;
   } else {
     g_fault = context_trapno(uc);
     if (g_fault < 0 || g_fault > 31) g_fault = vector_from_signal(sig, si->si_code);
@@ -392,8 +393,9 @@ int main(void) {
 
 #if defined(__i386__)
   if (g_case_fs) sandboxed |= 2;
+  if (g_case_ds == 0x0f) sandboxed |= 4;
 #endif
-  uint32_t header[4] = {0x4F4E5652, 1, WORD_BITS, (uint32_t)sandboxed};
+  uint32_t header[4] = {0x4F4E5652, 2, WORD_BITS, (uint32_t)sandboxed};
   put(header, sizeof header);
 
   for (;;) {
@@ -410,6 +412,7 @@ int main(void) {
       flush_out();
       return 2;
     }
+    mprotect(code, CODE_SIZE, PROT_READ | PROT_WRITE);
     memset(code, 0xCC, CODE_SIZE);
     memset(scratch, 0, SCRATCH_SIZE);
     if (read_all(code, in.code_len) < 0 || read_all(scratch, in.mem_len) < 0) {
@@ -417,7 +420,10 @@ int main(void) {
       flush_out();
       return 2;
     }
-    put_exit_jump(code + in.code_len);
+    /* The code runs read-only (a write to it is #PF, as in the test machine: the interpreter stops
+       at the end of the code and never sees a patched INT3). */
+    mprotect(code, CODE_SIZE, PROT_READ | PROT_EXEC);
+    g_code_len = in.code_len;
 
     memcpy(g_in.r, in.regs, sizeof g_in.r);
     g_in.rflags = (in.rflags & RFLAGS_IN_MASK) | 0x202;

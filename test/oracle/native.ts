@@ -13,7 +13,8 @@
  *                                             low 32 bits of regs 0..7 are used
  *   Both throw if the harness is missing; results are in case order, one per case.
  *
- * Each case runs with its code at CODE_BASE (followed by a jump back to the harness), the 16
+ * Each case runs with its code at CODE_BASE (read/execute only, 0xCC after it: the INT3 there
+ * ends the case), the 16
  * registers given (x86 order: rax rcx rdx rbx rsp rbp rsi rdi r8..r15; set RSP yourself, e.g.
  * to STACK_TOP), RFLAGS = (rflags & RFLAGS_INPUT_MASK) | 0x202, and a zeroed SCRATCH_SIZE block
  * at SCRATCH_BASE into which `mem` is copied. Nothing else is mapped near those two regions
@@ -33,7 +34,9 @@
  * seccomp is unavailable and vectors are inferred from signals (#OF/#BR/#SS read as #GP).
  * In 32-bit cases FS starts as selector 0x07, an LDT data segment based at SCRATCH_BASE with
  * limit SCRATCH_SIZE - 1 (SCRATCH_FS_32), so 16-bit addressing reaches scratch through an FS
- * override. Not reported: x87/SSE state (saved and restored around each case). Instructions whose
+ * override, and DS = ES = SS = 0x0F, base 0 with limit CODE_BASE + 4095 (LIMITED_TOP_32), so no
+ * access reaches the harness's own memory (`harnessFlags(32) & HARNESS_LIMITED` says it is so).
+ * Not reported: x87/SSE state (saved and restored around each case). Instructions whose
  * result depends on the host (CPUID, RDTSC, RDRAND, XGETBV) are the generator's to leave out.
  */
 import { spawnSync } from 'node:child_process';
@@ -49,6 +52,12 @@ export const STACK_TOP = SCRATCH_BASE + 0xf00;
 export const CODE_BASE = 0x20000000;
 /** FS selector at the start of a 32-bit case: LDT data segment, base SCRATCH_BASE. */
 export const SCRATCH_FS_32 = 0x07;
+/** Last byte DS/ES/SS reach in 32-bit cases. */
+export const LIMITED_TOP_32 = CODE_BASE + 4095;
+/** Header flags: syscalls trapped, FS over scratch, DS/ES/SS limited (32-bit). */
+export const HARNESS_SECCOMP = 1;
+export const HARNESS_FS = 2;
+export const HARNESS_LIMITED = 4;
 /** Longest code accepted in one case. */
 export const CODE_MAX = 4096 - 64;
 /** The RFLAGS bits a case may set: CF PF AF ZF SF DF OF (never TF, IF, AC, ID). */
@@ -79,7 +88,8 @@ export interface NativeResult {
 const SOURCE = join(import.meta.dirname, 'native-harness.c');
 const FLAGS: Record<64 | 32, string[]> = {
   64: ['-O2', '-fno-stack-protector'],
-  32: ['-m32', '-static', '-no-pie', '-fno-pie', '-O2', '-fno-stack-protector'],
+  // linked above CODE_BASE's page: the case's DS/ES/SS end there (see the C file)
+  32: ['-m32', '-static', '-no-pie', '-fno-pie', '-O2', '-fno-stack-protector', '-Wl,-Ttext-segment=0x40000000'],
 };
 const MAGIC = 0x4f4e5652;
 const HEADER = 16;
@@ -112,8 +122,8 @@ export function ensureHarness(bits: 64 | 32 = 64): string | null {
     // qemu-user), where fault vectors are guessed from the signal (see the C file). Setting
     // RINGVM_ORACLE32=qemu forces that path, to check it.
     const viaQemu = bits === 32 && process.env.RINGVM_ORACLE32 === 'qemu';
-    if (!viaQemu && runs([path])) runners.set(bits, [path]);
-    else if (bits === 32 && runs(['qemu-i386', path])) runners.set(bits, ['qemu-i386', path]);
+    if (!viaQemu && runs([path], bits)) runners.set(bits, [path]);
+    else if (bits === 32 && runs(['qemu-i386', path], bits)) runners.set(bits, ['qemu-i386', path]);
     else path = null;
   }
   built.set(bits, path);
@@ -122,11 +132,24 @@ export function ensureHarness(bits: 64 | 32 = 64): string | null {
 
 /** The command that runs each build: the binary itself, or qemu-i386 and the binary. */
 const runners = new Map<number, string[]>();
+const headerFlags = new Map<number, number>();
+
+/** The header flags (HARNESS_*) of the build that runs, 0 before ensureHarness succeeded. */
+export function harnessFlags(bits: 64 | 32): number {
+  return headerFlags.get(bits) ?? 0;
+}
+
+/** True when the harness runs under qemu-i386 instead of natively. */
+export function harnessViaQemu(bits: 64 | 32): boolean {
+  return runners.get(bits)?.[0] === 'qemu-i386';
+}
 
 /** True when the command starts and prints its header on an empty batch. */
-function runs(cmd: string[]): boolean {
+function runs(cmd: string[], bits: number): boolean {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { input: Buffer.alloc(0), timeout: 10_000 });
-  return r.status === 0 && r.stdout.length === HEADER && r.stdout.readUInt32LE(0) === MAGIC;
+  const ok = r.status === 0 && r.stdout.length === HEADER && r.stdout.readUInt32LE(0) === MAGIC;
+  if (ok) headerFlags.set(bits, r.stdout.readUInt32LE(12));
+  return ok;
 }
 
 export function runNativeBatch(cases: NativeCase[]): NativeResult[] {
