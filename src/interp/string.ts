@@ -2,18 +2,59 @@
  * String instructions MOVS, CMPS, SCAS, LODS, STOS (byte and v-sized) with REP/REPE/REPNE, in all
  * three address sizes. The source is seg:[rSI] (DS unless overridden), the destination ES:[rDI].
  *
- * A REP instruction runs at most SLICE iterations per execution; if the count is not exhausted it
- * leaves rIP on itself (nextRip = rip), so the run loop counts one instruction per slice and can take
- * interrupts between slices. Registers are exact after every iteration, so a fault in the middle
- * restarts correctly with the remaining count.
+ * Counting (docs/interpreter.md): every iteration of a REP instruction is one instruction retired,
+ * as the SDM's REP loop, its single-step rule and QEMU's -icount treat it; a REP whose count is
+ * already zero retires once. One execution runs at most SLICE iterations and never past the
+ * running engine's stop (OFF_REP_STOP: `--max-insns`, the next timer deadline), one only under TF;
+ * if the count is not exhausted it leaves rIP on itself (nextRip = rip), so interrupts are taken
+ * between slices. The engine counts the execution as one and adds the iterations beyond the first,
+ * which the handler leaves at OFF_REP_EXTRA (after a fault: the iterations completed before it,
+ * the fault itself counting one). The live instruction count advances with each iteration, so a
+ * device read in the middle sees the exact virtual time. Registers are exact after every
+ * iteration, so a fault or a stop in the middle restarts correctly with the remaining count.
  */
-import { FLAG_DF, FLAG_ZF, SEG_ES } from '../cpu/state.js';
+import { FLAG_DF, FLAG_TF, FLAG_ZF, OFF_INSN_COUNT, OFF_REP_EXTRA, OFF_REP_STOP, SEG_ES } from '../cpu/state.js';
 import { IX_FLAGS, getFlags } from '../cpu/flags.js';
 import { OP_CMP, aluCompute, aluFlags } from './alu.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
 
 const TWO32 = 4294967296;
 const SLICE = 4096;
+const IX_COUNT = OFF_INSN_COUNT >> 2;
+const IX_REP_STOP = OFF_REP_STOP >> 2;
+const IX_REP_EXTRA = OFF_REP_EXTRA >> 2;
+
+/**
+ * Iterations a REP string instruction may run in this execution: up to `max`, no further than the
+ * engine's stop (the live count at OFF_INSN_COUNT is the instructions retired before this one),
+ * one under TF (the single-step trap follows each iteration), and always at least one.
+ */
+export function repBudget(cpu: Cpu, max: number): number {
+  const u32 = cpu.u32;
+  if ((u32[IX_FLAGS] & FLAG_TF) !== 0) return 1;
+  const left = (u32[IX_REP_STOP + 1] - u32[IX_COUNT + 1]) * TWO32 + (u32[IX_REP_STOP] - u32[IX_COUNT]);
+  return left <= 1 ? 1 : left < max ? left : max;
+}
+
+/** Moves the live instruction count to `base` + n (n iterations of this execution retired). */
+export function repLiveCount(cpu: Cpu, base: number, n: number): void {
+  const v = base + n;
+  cpu.u32[IX_COUNT] = v >>> 0;
+  cpu.u32[IX_COUNT + 1] = (v / TWO32) >>> 0;
+}
+
+/** The live instruction count when a REP execution starts. */
+export function repBase(cpu: Cpu): number {
+  return cpu.u32[IX_COUNT + 1] * TWO32 + cpu.u32[IX_COUNT];
+}
+
+/**
+ * Reports the iterations a REP execution retired to the engine, which counts the execution as
+ * one: `done` completed iterations, `faulted` when the next one raised a fault (that counts one).
+ */
+export function repRetired(cpu: Cpu, done: number, faulted: boolean): void {
+  cpu.u32[IX_REP_EXTRA] = faulted ? done : done > 1 ? done - 1 : 0;
+}
 
 const S_MOVS = 0;
 const S_CMPS = 1;
@@ -52,65 +93,22 @@ function makeString(kind: number, byte: boolean): Handler {
     const step = (m[IX_FLAGS] & FLAG_DF) !== 0 ? -size : size;
     const rep = d.rep;
     const seg = d.seg;
+    if (rep === 0) return once(cpu, kind, size, as, step, seg);
     // the count in halves: a 64-bit RCX need not fit a double exactly
     let cLo = as === 2 ? cpu.u16[4] : m[2];
     let cHi = as === 8 ? m[3] : 0;
-    for (let i = 0; i < SLICE; i++) {
-      if (rep !== 0 && (cLo | cHi) === 0) return 0;
-      let si = getIdx(cpu, 6, as);
-      let di = getIdx(cpu, 7, as);
-      switch (kind) {
-        case S_MOVS: {
-          const v = cpu.rd(seg, si, size);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          cpu.wr(SEG_ES, di, size, v, cpu.hi);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          si = adv(si, step, as);
-          di = adv(di, step, as);
-          setIdx(cpu, 6, as, si);
-          setIdx(cpu, 7, as, di);
-          break;
-        }
-        case S_STOS:
-          cpu.wr(SEG_ES, di, size, size === 1 ? cpu.u8[0] : m[0], m[1]);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          setIdx(cpu, 7, as, adv(di, step, as));
-          break;
-        case S_LODS: {
-          const v = cpu.rd(seg, si, size);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          if (size === 1) cpu.u8[0] = v;
-          else cpu.setReg(0, size, v, cpu.hi);
-          setIdx(cpu, 6, as, adv(si, step, as));
-          break;
-        }
-        case S_CMPS: {
-          // The host oracle (AMD) reads ES:[rDI] first, so a fault on both operands reports that one.
-          const b = cpu.rd(SEG_ES, di, size);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          const bHi = cpu.hi;
-          const a = cpu.rd(seg, si, size);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          const aHi = cpu.hi;
-          const r = aluCompute(cpu, OP_CMP, size, a, aHi, b, bHi, 0);
-          aluFlags(m, OP_CMP, size, a, aHi, b, bHi, r, cpu.hi, 0);
-          setIdx(cpu, 6, as, adv(si, step, as));
-          setIdx(cpu, 7, as, adv(di, step, as));
-          break;
-        }
-        default: {
-          // SCAS: compare the accumulator with ES:[rDI]
-          const b = cpu.rd(SEG_ES, di, size);
-          if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-          const bHi = cpu.hi;
-          const a = size === 1 ? cpu.u8[0] : cpu.reg(0, size);
-          const r = aluCompute(cpu, OP_CMP, size, a, m[1], b, bHi, 0);
-          aluFlags(m, OP_CMP, size, a, m[1], b, bHi, r, cpu.hi, 0);
-          setIdx(cpu, 7, as, adv(di, step, as));
-          break;
-        }
+    const limit = repBudget(cpu, SLICE);
+    const base = repBase(cpu);
+    let n = 0; // iterations completed in this execution
+    for (;;) {
+      if ((cLo | cHi) === 0) break;
+      if (n !== 0) repLiveCount(cpu, base, n);
+      const f = once(cpu, kind, size, as, step, seg);
+      if (f !== 0) {
+        repRetired(cpu, n, true);
+        return f;
       }
-      if (rep === 0) return 0;
+      n++;
       if (as === 2) {
         cLo = (cLo - 1) & 0xffff;
         cpu.u16[4] = cLo;
@@ -120,15 +118,78 @@ function makeString(kind: number, byte: boolean): Handler {
         m[2] = cLo;
         m[3] = cHi;
       }
-      if ((cLo | cHi) === 0) return 0;
+      if ((cLo | cHi) === 0) break;
       if (kind === S_CMPS || kind === S_SCAS) {
         const zf = (getFlags(m) & FLAG_ZF) !== 0;
-        if (rep === 1 ? !zf : zf) return 0; // REPE stops on a difference, REPNE on a match
+        if (rep === 1 ? !zf : zf) break; // REPE stops on a difference, REPNE on a match
+      }
+      if (n === limit) {
+        cpu.nextRip = cpu.rip; // more to do: run this instruction again
+        break;
       }
     }
-    cpu.nextRip = cpu.rip; // more to do: run this instruction again
+    repRetired(cpu, n, false);
     return 0;
   };
+}
+
+/** One iteration (or the unprefixed instruction): 0 or a fault, the index registers advanced. */
+function once(cpu: Cpu, kind: number, size: number, as: number, step: number, seg: number): number {
+  const m = cpu.m;
+  let si = getIdx(cpu, 6, as);
+  let di = getIdx(cpu, 7, as);
+  switch (kind) {
+    case S_MOVS: {
+      const v = cpu.rd(seg, si, size);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      cpu.wr(SEG_ES, di, size, v, cpu.hi);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      si = adv(si, step, as);
+      di = adv(di, step, as);
+      setIdx(cpu, 6, as, si);
+      setIdx(cpu, 7, as, di);
+      break;
+    }
+    case S_STOS:
+      cpu.wr(SEG_ES, di, size, size === 1 ? cpu.u8[0] : m[0], m[1]);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      setIdx(cpu, 7, as, adv(di, step, as));
+      break;
+    case S_LODS: {
+      const v = cpu.rd(seg, si, size);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      if (size === 1) cpu.u8[0] = v;
+      else cpu.setReg(0, size, v, cpu.hi);
+      setIdx(cpu, 6, as, adv(si, step, as));
+      break;
+    }
+    case S_CMPS: {
+      // The host oracle (AMD) reads ES:[rDI] first, so a fault on both operands reports that one.
+      const b = cpu.rd(SEG_ES, di, size);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      const bHi = cpu.hi;
+      const a = cpu.rd(seg, si, size);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      const aHi = cpu.hi;
+      const r = aluCompute(cpu, OP_CMP, size, a, aHi, b, bHi, 0);
+      aluFlags(m, OP_CMP, size, a, aHi, b, bHi, r, cpu.hi, 0);
+      setIdx(cpu, 6, as, adv(si, step, as));
+      setIdx(cpu, 7, as, adv(di, step, as));
+      break;
+    }
+    default: {
+      // SCAS: compare the accumulator with ES:[rDI]
+      const b = cpu.rd(SEG_ES, di, size);
+      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      const bHi = cpu.hi;
+      const a = size === 1 ? cpu.u8[0] : cpu.reg(0, size);
+      const r = aluCompute(cpu, OP_CMP, size, a, m[1], b, bHi, 0);
+      aluFlags(m, OP_CMP, size, a, m[1], b, bHi, r, cpu.hi, 0);
+      setIdx(cpu, 7, as, adv(di, step, as));
+      break;
+    }
+  }
+  return 0;
 }
 
 export function registerString(h: Map<string, Handler>): void {

@@ -326,6 +326,8 @@ export interface CaseOptions {
   /** --sensitive policy (0 emulate, 1 leak, 2 umip) and the translator's --tc-index. */
   policy?: number;
   tcIndex?: 'phys' | 'virt' | 'virt-noflush';
+  /** A directed case: translate CPL 0 code too (the translator's kernelExec 'dbt'). */
+  kernelDbt?: boolean;
   /** Run under --trace exec,int (the disassembler and the interrupt log see the random code). */
   trace?: boolean;
   /** RFLAGS instead of random flags (a directed case wants IF and TF clear). */
@@ -347,7 +349,7 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
     const m = new Machine({
       ramSize: FUZZ_RAM, serialSink: () => {}, debugconSink: () => {}, maxInsns: opts.budget ?? 20_000,
       ips: 100_000_000, rtcStart: 0,
-      engine: { engine: opts.engine, dbt: { threshold: 1 + rng.int(3), kernelExec: rng.chance(0.5) ? 'dbt' : 'sim', tcIndex: opts.tcIndex } },
+      engine: { engine: opts.engine, dbt: { threshold: 1 + rng.int(3), kernelExec: rng.chance(0.5) || opts.kernelDbt === true ? 'dbt' : 'sim', tcIndex: opts.tcIndex } },
       trace: opts.trace ? { opts: { exec: true, int: true }, out: (line) => { traced += line.length; } } : undefined,
     });
     plantCanaries(m);
