@@ -4,8 +4,10 @@
  * bitmap). CLI/STI need CPL <= IOPL (IOPL 3 in VM86; no VME/PVI). STI that sets IF holds off
  * interrupts for one more instruction (OFF_INT_SHADOW).
  *
- * REP INS/OUTS run at most REP_CHUNK iterations per execution and then re-execute themselves
- * (nextRip = rip), so a long transfer is interruptible and rCX/rSI/rDI are exact at each stop.
+ * REP INS/OUTS count one instruction per iteration, like the other string instructions
+ * (string.ts: repBudget/repRetired); they run at most REP_CHUNK iterations per execution, never
+ * past the engine's stop, and then re-execute themselves (nextRip = rip), so a long transfer is
+ * interruptible and rCX/rSI/rDI are exact at each stop.
  * INS checks that the memory write can succeed before it reads the port, so a faulting INS has no
  * device side effect.
  */
@@ -18,6 +20,7 @@ import { checkIoPermission } from '../system/io.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
 import { cplOf } from './system-common.js';
+import { repBase, repBudget, repLiveCount, repRetired } from './string.js';
 
 const REP_CHUNK = 1024;
 const TWO32 = 4294967296;
@@ -91,26 +94,32 @@ function stringIo(input: boolean, byte: boolean): Handler {
     const step = (cpu.u32[OFF_RFLAGS >> 2] & FLAG_DF) !== 0 ? -size : size;
     const rep = d.rep !== 0;
     let count = rep ? idx(cpu, REG_RCX, a) : 1;
+    if (rep) repRetired(cpu, 0, false);
     if (count === 0) return 0;
     const reg = input ? REG_RDI : REG_RSI;
+    const limit = rep ? repBudget(cpu, REP_CHUNK) : 1;
+    const base = rep ? repBase(cpu) : 0;
     let n = 0;
-    while (count > 0 && n < REP_CHUNK) {
+    while (count > 0 && n < limit) {
+      if (n !== 0) repLiveCount(cpu, base, n); // a device sees the exact virtual time
       const off = idx(cpu, reg, a);
       if (input) {
         cpu.probeWrite(SEG_ES, off, size);
-        if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-        cpu.wr(SEG_ES, off, size, readPort(cpu, port, size), 0);
+        if (cpu.mmu.fault === 0) cpu.wr(SEG_ES, off, size, readPort(cpu, port, size), 0);
       } else {
         const v = cpu.rd(d.seg, off, size);
-        if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-        cpu.ctx.ports.write(port, size, v >>> 0);
+        if (cpu.mmu.fault === 0) cpu.ctx.ports.write(port, size, v >>> 0);
       }
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+      if (cpu.mmu.fault !== 0) {
+        if (rep) repRetired(cpu, n, true);
+        return cpu.mmu.fault;
+      }
       setIdx(cpu, reg, a, wrapIdx(a, off + step));
       count--;
       n++;
       if (rep) setIdx(cpu, REG_RCX, a, count);
     }
+    if (rep) repRetired(cpu, n, false);
     if (rep && count > 0) cpu.nextRip = cpu.rip; // continue in the next execution
     return 0;
   };

@@ -1,7 +1,8 @@
-// REP string instructions and the instruction budget: every iteration counts as one instruction
-// (a REP whose count is zero as one), so `--max-insns N` stops a long REP exactly at N with rCX,
-// rSI, rDI and memory as after N retired instructions, the run resumes from there to the same end
-// as an uninterrupted run, and both engines count alike (a REP inside a translated block too).
+// REP string instructions (REP INS/OUTS too) and the instruction budget: every iteration counts
+// as one instruction (a REP whose count is zero as one), so `--max-insns N` stops a long REP
+// exactly at N with rCX, rSI, rDI and memory as after N retired instructions, the run resumes from
+// there to the same end as an uninterrupted run, and both engines count alike (a REP inside a
+// translated block too).
 // Expected values come from counting the programs by hand, not from ringvm. Single-step traps
 // follow each iteration (SDM Vol. 3 "single-step trap" and Vol. 2 REP: the loop is interruptible
 // between iterations, and rIP stays on the REP until the count is exhausted).
@@ -87,6 +88,23 @@ describe('REP string instructions count one per iteration', () => {
       expect(r.stop?.reason).toMatch(/^guest halted/);
       expect([s.count, s.rcx, s.rdi]).toEqual([4 + N + 1, 0, DST + N]);
     }, 60_000);
+
+    it(`${engine}: REP OUTSB and REP INSB stop exactly too`, async () => {
+      // 0xE9 is the debug console (output swallowed here); port 0x80 is unclaimed and reads 0xFF
+      const outs = asm(`mov esi, ${DST}\nmov ecx, 5000\nmov dx, 0xe9\ncld\nrep outsb\nhlt`, 64);
+      const ins = asm(`mov edi, ${DST}\nmov ecx, 5000\nmov dx, 0x80\ncld\nrep insb\nhlt`, 64);
+      for (const budget of [4, 5, 6, 1029, 1030, 3000, 5004]) {
+        const done = budget - 4;
+        const o = (await run(engine, outs, budget)).s;
+        expect([o.count, o.rcx, o.rsi]).toEqual([budget, 5000 - done, DST + done]);
+        const i = (await run(engine, ins, budget)).s;
+        expect([i.count, i.rcx, i.rdi]).toEqual([budget, 5000 - done, DST + done]);
+        if (done > 0) expect(i.mem(DST + done - 1)).toBe(0xff);
+        expect(i.mem(DST + done)).toBe(0);
+      }
+      expect((await run(engine, outs, 100_000)).s.count).toBe(4 + 5000 + 1);
+      expect((await run(engine, ins, 100_000)).s.count).toBe(4 + 5000 + 1);
+    });
 
     it(`${engine}: a run stopped in the middle of a REP resumes to the same end`, async () => {
       const { s } = await run(engine, STOS, 4 + 12_345);
