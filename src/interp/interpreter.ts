@@ -24,7 +24,7 @@ import { FAULT, FAULT_GP0, VEC_DB } from '../cpu/fault.js';
 import { IX_FLAGS } from '../cpu/flags.js';
 import { DEC_NEED_MORE, DEC_OK, Decoded } from '../cpu/decoded.js';
 import { decode } from '../cpu/decoder.js';
-import { ROW_FLAGS } from '../cpu/table.js';
+import { tableRows } from '../cpu/table.js';
 import { F_PRIV } from '../cpu/table-defs.js';
 import { ACCESS_FETCH } from '../mmu/mmu.js';
 import { TE_FETCH, TE_HOST, tlbEntryWord } from '../mmu/tlb.js';
@@ -32,7 +32,7 @@ import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/
 import { EV_EXCEPTION, EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 import { Cpu, STOP_HALT, type Handler } from './cpu.js';
 import { SHADOW_MOV_SS, STOP_UNSUPPORTED } from './system-common.js';
-import { GP_REGISTRARS, buildDispatch, type Registrar } from './dispatch.js';
+import { GP_REGISTRARS, buildDispatch, missingHandlers, type Registrar } from './dispatch.js';
 import {
   FAST, addEvGv, addEvIb, addGvEv, andEvIb, cmpEvGv, cmpEvIb, cmpGvEv, movEvGv, movGvEv, orEvGv, subEvGv, subEvIb,
   xorEvGv,
@@ -121,7 +121,11 @@ export class Interpreter {
   ) {
     this.cpu = new Cpu(ctx);
     this.handlers = buildDispatch(registrars);
-    this.rowPriv = Uint8Array.from(ROW_FLAGS, (f) => ((f & F_PRIV) !== 0 ? 1 : 0));
+    // A privileged row without a handler is an instruction ringvm does not implement (nor CPUID
+    // advertise: VMX, SVM, SGX, MONITOR, SMAP, XSAVES ...): #UD comes before the CPL check, as on a
+    // CPU without the feature (the host-CPU oracle found #GP here).
+    const missing = new Set(missingHandlers(registrars));
+    this.rowPriv = Uint8Array.from(tableRows, (row) => ((row.flags & F_PRIV) !== 0 && !missing.has(row.name) ? 1 : 0));
     this.rowKind = Uint8Array.from(this.handlers, (h) => FAST.findIndex(([, f]) => f === h) + 1);
     const inline = registrars.includes(registerAlu) && registrars.includes(registerMov);
     this.rowSpec = inline ? rowSpecs() : new Uint8Array(this.handlers.length);
