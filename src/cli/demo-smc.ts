@@ -77,7 +77,7 @@ export async function runSmc(checked: boolean, threshold?: number): Promise<SmcR
   const writes = SMC_CAUSES.map(() => 0);
   const r = await runDemoGuest({
     append: 'run smc',
-    dbt: { threshold },
+    dbt: { threshold, tcSync: true },
     smcCheck: checked,
     prepare: (m, output) => {
       if (!checked) return;

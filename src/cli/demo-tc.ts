@@ -73,7 +73,7 @@ export function checkProcs(text: string): string[] {
 }
 
 export async function runTcMode(mode: TcMode, threshold?: number): Promise<TcRun> {
-  const r = await runDemoGuest({ append: 'run procs', dbt: { tcIndex: mode, threshold } });
+  const r = await runDemoGuest({ append: 'run procs', dbt: { tcIndex: mode, threshold, tcSync: true } });
   const failures = checkProcs(r.output);
   if (r.stop.status !== 33) failures.push(`the machine stopped: ${r.stop.reason}`);
   return { mode, correct: failures.length === 0, failures, output: r.output, instructions: r.instructions, wallSeconds: r.wallSeconds, engine: r.engine };

@@ -25,6 +25,10 @@ export class Block {
   regionIdx = 0;
   /** The blocks of that region, by index. */
   region: Block[] = [];
+  /** A module holding this block is being compiled in the background (do not start another). */
+  compiling = false;
+  /** Sequence number of the module that gave `fn`: an older module landing later does not replace it. */
+  seq = 0;
   constructor(
     readonly key: number,
     readonly pa: number,

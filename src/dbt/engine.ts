@@ -19,6 +19,12 @@
  *               written back): the lockstep hook that compares with a reference engine; it
  *               turns off links between blocks so control comes back after each one
  *
+ * Compilation: by default a batch of regions compiles in the background (WebAssembly.instantiate)
+ * while its blocks run in the interpreter; finished modules are installed at the next run() entry,
+ * and run() returns early (RUN_LIMIT before stopAt) every PENDING_RETURN_MS while compiles are
+ * pending so that the embedder's event loop turns. Which instructions run translated then depends
+ * on host timing, never what the guest sees; `tcSync` compiles in place (identical statistics).
+ *
  * Counting is the interpreter's: a completed block adds its instruction count; a fault in
  * instruction i adds i + 1 (the faulting instruction counts, as the interpreter counts it before
  * delivering); a block that would pass `stopAt` is left to the interpreter, so runs stop at exactly
@@ -53,6 +59,13 @@ import { decodeBlock, lowerBlock, staticTargets } from './frontend.js';
 import { disassemble } from '../cpu/disasm.js';
 import { wasmText } from './wasm/text.js';
 import { setFlagsFromString } from 'node:v8';
+
+/** A region being compiled: its lead block, its members (by index) and its back-end input. */
+interface CompiledRegion {
+  lead: Block;
+  members: Block[];
+  region: BackendRegion;
+}
 
 const hex = (v: number): string => (v < 0 ? `-${(-v).toString(16)}` : v.toString(16));
 
@@ -91,6 +104,14 @@ const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
 const IX_REP_EXTRA = OFF_REP_EXTRA >> 2;
 /** Interpreted instructions per call while CPL 0 code runs in the simulator. */
 const KERNEL_SLICE = 256;
+/**
+ * While modules compile in the background, run() returns (RUN_LIMIT, before stopAt) after this
+ * many milliseconds so the embedder's event loop turns and the compiles can land. Where run()
+ * returns does not change what the guest sees: timers fire by instruction count.
+ */
+const PENDING_RETURN_MS = 2;
+/** Interpreted instructions per step while the block at RIP waits for its background compile. */
+const WAIT_SLICE = 16384;
 /** Jump-cache entries (a power of two). */
 const JC_MASK = 4095;
 /** A page whose blocks were invalidated this many times runs in the interpreter from then on. */
@@ -130,6 +151,9 @@ function optimizingTierOnly(): void {
   if (tierSet) return;
   tierSet = true;
   setFlagsFromString('--no-liftoff');
+  // Compile every function when the module is compiled, not at its first call: a background
+  // compile then does the work off the main thread, and translateMs of a synchronous one is honest.
+  setFlagsFromString('--no-wasm-lazy-compilation');
 }
 
 export function createDbtEngine(ctx: SystemContext, interp: Interpreter, opts: DbtOptions = {}): DbtEngine {
@@ -173,11 +197,19 @@ class Dbt implements DbtEngine {
   private readonly demoted = new Set<number>();
   /** Blocks past half the threshold, compiled with the next batch. */
   private warm: Block[] = [];
+  private readonly tcSync: boolean;
+  /** Module sequence numbers, and the background compiles that finished, waiting for run(). */
+  private seq = 0;
+  private ready: { inst: WebAssembly.Instance | null; regions: CompiledRegion[]; seq: number; t: number }[] = [];
+  private compileError: unknown = null;
+  /** performance.now() after which run() returns early (Infinity: no compile pending). */
+  private returnBy = Infinity;
 
   private st = {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, retranslations: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
     flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regions: 0, regionBlocks: 0, pagesDemoted: 0,
+    modulesPending: 0, modulesStale: 0, compileWaitMs: 0, insnsInRegions: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -188,6 +220,7 @@ class Dbt implements DbtEngine {
     this.kernelDbt = opts.kernelExec === 'dbt';
     this.tcSize = opts.tcSize ?? 65536;
     this.inline = opts.inline ?? true;
+    this.tcSync = opts.tcSync ?? false;
     this.onBlock = opts.onBlock;
     this.trace = opts.trace;
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
@@ -217,10 +250,13 @@ class Dbt implements DbtEngine {
     const u32 = views.u32;
     const m = cpu.m;
     const mmu = ctx.mmu;
+    if (this.ready.length > 0) this.installReady();
     let count = views.getNum(OFF_INSN_COUNT);
     views.setNum(OFF_REP_STOP, stopAt); // REP iterations stop there too (interp.run restores it)
+    this.returnBy = this.st.modulesPending > 0 ? performance.now() + PENDING_RETURN_MS : Infinity;
     for (;;) {
       if (count >= stopAt) return this.finish(count, RUN_LIMIT);
+      if (this.returnBy !== Infinity && performance.now() > this.returnBy) return this.finish(count, RUN_LIMIT);
       if (u32[IX_EXIT] !== 0) return this.finish(count, RUN_EXIT_REQUEST);
       // Anything that is not plain straight-line code goes through the interpreter, one step.
       const cpl = u32[IX_CPL];
@@ -278,6 +314,15 @@ class Dbt implements DbtEngine {
         } else this.st.hits++;
         if (b.n > 0 && b.lin === lin) this.jcache[jc] = b;
       }
+      if (b !== null && b.compiling && b.fn === null) {
+        // Its translation is on the way: the interpreter runs until run() returns to let the
+        // compile land (much faster than helper calls block by block).
+        const r = this.interpRun(Math.min(stopAt, count + WAIT_SLICE), count);
+        count = views.getNum(OFF_INSN_COUNT);
+        if (r !== RUN_LIMIT) return r;
+        if (performance.now() > this.returnBy) return this.finish(count, RUN_LIMIT);
+        continue;
+      }
       if (b === null || b.n === 0 || count + b.n > stopAt) {
         // Not translatable here (fetch fault, MMIO, an instruction blocks exclude) or would pass
         // stopAt: the interpreter runs the next instruction(s).
@@ -288,7 +333,7 @@ class Dbt implements DbtEngine {
       }
       if (b.fn === null) {
         b.hits++;
-        if (b.hits > this.threshold) this.compile(b);
+        if (b.hits > this.threshold && !b.compiling) this.compile(b);
         else if (b.hits * 2 === this.threshold + (this.threshold & 1)) this.warm.push(b);
       }
       // ---- run the block ----
@@ -490,35 +535,37 @@ class Dbt implements DbtEngine {
 
   private compile(b: Block): void {
     const t0 = performance.now();
-    const regions: { lead: Block; members: Block[]; region: BackendRegion }[] = [this.regionOf(b)];
+    const regions: CompiledRegion[] = [this.regionOf(b)];
     const pages = new Set([Math.floor(b.pa / 4096) * 128 + b.modeKey]);
     for (const w of this.warm) {
       if (regions.length >= BATCH) break;
       const id = Math.floor(w.pa / 4096) * 128 + w.modeKey;
-      if (!w.valid || w.fn !== null || pages.has(id)) continue;
+      if (!w.valid || w.fn !== null || w.compiling || pages.has(id)) continue;
       pages.add(id);
       regions.push(this.regionOf(w));
     }
     this.warm = this.warm.filter((w) => w.valid && w.fn === null && !pages.has(Math.floor(w.pa / 4096) * 128 + w.modeKey));
     const bytes = buildModule(this.memPages, regions.map((r) => r.region));
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports);
-    regions.forEach(({ members }, k) => {
-      const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number) => number;
-      members.forEach((x, j) => {
-        if (x.fn === null) {
-          this.st.blocksTranslated++;
-          // the same key translated again after an invalidation or a flush
-          if (this.everTranslated.has(x.key)) this.st.retranslations++;
-          else this.everTranslated.add(x.key);
-        }
-        x.fn = fn;
-        x.regionIdx = j;
-        x.region = members;
-      });
-      this.st.regions++;
-      this.st.regionBlocks += members.length;
-    });
-    this.st.modules++;
+    const seq = ++this.seq;
+    if (this.tcSync) {
+      this.install(new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports), regions, seq);
+    } else {
+      // Compile off the main thread; the blocks keep running through helpers (or their older
+      // translation) until the module is installed at a later run() entry.
+      for (const { members } of regions) for (const x of members) x.compiling = true;
+      this.st.modulesPending++;
+      if (this.returnBy === Infinity) this.returnBy = performance.now() + PENDING_RETURN_MS;
+      const t1 = performance.now();
+      WebAssembly.instantiate(bytes, this.imports).then(
+        (res) => {
+          this.ready.push({ inst: res.instance, regions, seq, t: t1 });
+        },
+        (err: unknown) => {
+          this.ready.push({ inst: null, regions, seq, t: t1 });
+          this.compileError = err;
+        },
+      );
+    }
     const tr = this.trace;
     if (tr !== undefined) {
       for (const { lead, members, region } of regions) {
@@ -535,8 +582,56 @@ class Dbt implements DbtEngine {
     this.st.translateMs += performance.now() - t0;
   }
 
+  /**
+   * Gives the members of each compiled region their function. A region whose blocks were
+   * invalidated or flushed while it compiled is dropped whole: its code links among them.
+   */
+  private install(inst: WebAssembly.Instance, regions: CompiledRegion[], seq: number): void {
+    regions.forEach(({ members }, k) => {
+      for (const x of members) x.compiling = false;
+      if (members.some((x) => !x.valid || this.cache.get(x.key) !== x)) {
+        this.st.modulesStale++;
+        return;
+      }
+      const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number) => number;
+      members.forEach((x, j) => {
+        if (x.seq > seq) return; // a newer translation already landed
+        if (x.fn === null) {
+          this.st.blocksTranslated++;
+          this.st.insnsInRegions += x.n;
+          // the same key translated again after an invalidation or a flush
+          if (this.everTranslated.has(x.key)) this.st.retranslations++;
+          else this.everTranslated.add(x.key);
+        }
+        x.fn = fn;
+        x.seq = seq;
+        x.regionIdx = j;
+        x.region = members;
+      });
+      this.st.regions++;
+      this.st.regionBlocks += members.length;
+    });
+    this.st.modules++;
+  }
+
+  /** Installs the modules whose background compile finished (called at run() entry). */
+  private installReady(): void {
+    const list = this.ready;
+    this.ready = [];
+    const now = performance.now();
+    for (const r of list) {
+      this.st.modulesPending--;
+      this.st.compileWaitMs += now - r.t;
+      if (r.inst === null) {
+        for (const { members } of r.regions) for (const x of members) x.compiling = false;
+        throw new Error(`dbt: a generated module did not compile: ${String(this.compileError)}`);
+      }
+      this.install(r.inst, r.regions, r.seq);
+    }
+  }
+
   /** The region that holds block b: b alone, or every current block of its page and mode key. */
-  private regionOf(b: Block): { lead: Block; members: Block[]; region: BackendRegion } {
+  private regionOf(b: Block): CompiledRegion {
     const flat = (b.modeKey & 64) !== 0;
     const link = (b.mode === MODE_LONG64 || flat) && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
     let members: Block[] = [b];

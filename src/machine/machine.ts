@@ -196,7 +196,7 @@ export class Machine implements StopRequester {
         // handled at the top of the loop
       }
       const t = performance.now();
-      if (t - lastYield > 20) {
+      if (t - lastYield > 4) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
       }

@@ -156,7 +156,9 @@ export class ParityMachine {
     p.writeBytes(CODE, program);
     for (let i = 0; i < 4096 * 4; i += 4) p.write32(DATA + i, Math.imul(i + 1, 0x9e3779b1) >>> 0);
     this.interp = new Interpreter(this.ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
-    this.dbt = opts === null ? null : createDbtEngine(this.ctx, this.interp, opts);
+    // run() below never yields to the event loop, so a background compile could never land:
+    // compile synchronously unless a test asks for the asynchronous mode.
+    this.dbt = opts === null ? null : createDbtEngine(this.ctx, this.interp, { tcSync: true, ...opts });
   }
 
   /**

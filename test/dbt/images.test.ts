@@ -16,10 +16,16 @@ import { createDbtEngine, type DbtOptions } from '../../src/dbt/engine.js';
 
 const IMAGES = join(import.meta.dirname, '../../guest-images');
 
-async function boot(image: string, opts: DbtOptions | null): Promise<{ serial: string; reason: string; status: number; count: number; stats?: Record<string, number> }> {
+type Boot = { serial: string; reason: string; status: number; count: number; stats?: Record<string, number> };
+
+function boot(image: string, opts: DbtOptions | null): Promise<Boot> {
+  return bootArgs(image, '', opts);
+}
+
+async function bootArgs(image: string, cmdline: string, opts: DbtOptions | null): Promise<Boot> {
   const out: number[] = [];
   const m = new Machine({ ramSize: 32 << 20, serialSink: (b) => out.push(b), debugconSink: () => {}, maxInsns: 20_000_000, ips: 100_000_000, rtcStart: 1_700_000_000 });
-  loadImage(new Uint8Array(readFileSync(join(IMAGES, image))), m, { cmdline: '', imageName: image, modules: [] });
+  loadImage(new Uint8Array(readFileSync(join(IMAGES, image))), m, { cmdline, imageName: image, modules: [] });
   let dbt = null;
   if (opts !== null) {
     const interp = new Interpreter(m.ctx, [...GP_REGISTRARS, ...SYSTEM_REGISTRARS]);
@@ -35,7 +41,7 @@ describe('guest images: translator vs interpreter', () => {
     it(`${image} prints the same and stops at the same instruction`, async () => {
       const ref = await boot(image, null);
       expect(ref.serial.length).toBeGreaterThan(0);
-      for (const opts of [{ threshold: 0, kernelExec: 'dbt' }, { threshold: 2 }] as DbtOptions[]) {
+      for (const opts of [{ threshold: 0, kernelExec: 'dbt', tcSync: true }, { threshold: 2, tcSync: true }, { threshold: 2 }] as DbtOptions[]) {
         const got = await boot(image, opts);
         expect(got.serial, JSON.stringify(opts)).toBe(ref.serial);
         expect(got.reason).toBe(ref.reason);
@@ -46,4 +52,26 @@ describe('guest images: translator vs interpreter', () => {
       }
     }, 60_000);
   }
+});
+
+describe('asynchronous compilation', () => {
+  it('bench64: the same output and count with background compiles as with --tc-sync; modules land and run', async () => {
+    const ref = await bootArgs('bench64.bin', 'iters=1', { tcSync: true });
+    const got = await bootArgs('bench64.bin', 'iters=1', {});
+    expect(got.serial).toBe(ref.serial);
+    expect(got.serial).toMatch(/checksum=0x[0-9a-f]+ iterations=1/);
+    expect(got.count).toBe(ref.count);
+    expect(got.status).toBe(ref.status);
+    // the background module was installed and ran (the wait is spent in the interpreter)
+    expect(got.stats!.modules).toBeGreaterThan(0);
+    expect(got.stats!.insnsTranslated).toBeGreaterThan(0);
+    expect(got.stats!.modulesPending).toBe(0);
+    expect(got.stats!.compileWaitMs).toBeGreaterThan(0);
+    // synchronous compiles never wait and are reproducible
+    expect(ref.stats!.compileWaitMs).toBe(0);
+    const again = await bootArgs('bench64.bin', 'iters=1', { tcSync: true });
+    const { translateMs: _a, ...s1 } = ref.stats!;
+    const { translateMs: _b, ...s2 } = again.stats!;
+    expect(s2).toEqual(s1);
+  }, 60_000);
 });
