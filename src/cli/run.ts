@@ -2,7 +2,10 @@
  * `ringvm run IMAGE`: build a machine, load the image, connect the console, run until the guest
  * stops, and turn the reason into an exit status:
  *   debug-exit (v<<1)|1 · guest halted 0 · bad image or option 2 · triple fault 3 ·
- *   --max-insns reached 4 · unsupported guest feature 5 · interrupted (Ctrl-C, Ctrl-A x) 130.
+ *   --max-insns reached 4 · unsupported guest feature 5 · --lockstep divergence 6 ·
+ *   interrupted (Ctrl-C, Ctrl-A x) 130.
+ * --lockstep builds a second machine with the same image running the interpreter alone and
+ * compares the two after every translated block (machine/lockstep.ts).
  */
 import { basename } from 'node:path';
 import type { Command } from 'commander';
@@ -12,10 +15,11 @@ import { LoadError } from '../boot/load-error.js';
 import type { DbtOptions } from '../dbt/engine.js';
 import { DEFAULT_IPS, FIXED_RTC_START } from '../machine/clock.js';
 import type { EngineOptions } from '../machine/engine.js';
-import { Machine, MachineError, type StopInfo } from '../machine/machine.js';
+import { Machine, MachineError, type MachineOptions, type StopInfo } from '../machine/machine.js';
 import { formatSize, parseMemSize, SizeError } from '../machine/size.js';
 import { collectStats, formatStats } from '../machine/stats.js';
-import { parseTrace } from '../machine/trace.js';
+import { type Lockstep, lockstepPair, STATUS_DIVERGENCE } from '../machine/lockstep.js';
+import { parseTrace, translatorTrace } from '../machine/trace.js';
 import { POLICY_NAMES } from '../system/context.js';
 import { attachStdin, ByteSink, openSerialSink, parseSerial } from './console.js';
 import { fail, UsageError } from './errors.js';
@@ -39,6 +43,8 @@ interface RunOptions {
   tcIndex: string;
   tcThreshold?: string;
   tcSize?: string;
+  tcSync?: boolean;
+  lockstep?: boolean;
   smcCheck: boolean;
 }
 
@@ -59,6 +65,8 @@ function engineOptions(o: RunOptions): EngineOptions {
     dbt.threshold = n;
   }
   if (o.tcSize !== undefined) dbt.tcSize = parseCount('--tc-size', o.tcSize);
+  if (o.tcSync === true) dbt.tcSync = true;
+  if (o.lockstep === true && engine !== 'dbt') throw new UsageError('--lockstep compares the translator with the interpreter: it needs --engine dbt');
   return { engine, dbt };
 }
 
@@ -108,17 +116,26 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
 
   const serial = openSerialSink(serialTarget);
   const debugcon = new ByteSink(o.debugcon === 'none' ? null : 2);
+  const rtcStart = o.realtime ? Date.now() / 1000 : FIXED_RTC_START;
+  const load = (m: Machine): void => {
+    m.ctx.policy = policy;
+    loadImage(bytes, m, { cmdline: o.append, imageName: image, modules });
+  };
   let machine: Machine;
+  let lockstep: Lockstep | null = null;
   try {
-    machine = new Machine({ ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart: o.realtime ? Date.now() / 1000 : FIXED_RTC_START, trace, engine, smcCheck: o.smcCheck });
+    const mo: MachineOptions = { ramSize, serialSink: serial.sink.put, debugconSink: debugcon.put, maxInsns, ips, rtcStart, trace, engine, smcCheck: o.smcCheck };
+    if (o.lockstep === true) {
+      // the translator's --trace events still come out, behind the lockstep hooks
+      const userTrace = trace === undefined ? undefined : translatorTrace(trace.opts, trace.out);
+      if (trace !== undefined) mo.trace = { ...trace, opts: { exec: trace.opts.exec, int: trace.opts.int } };
+      ({ machine, lockstep } = lockstepPair(mo, load, userTrace));
+    } else {
+      machine = new Machine(mo);
+      load(machine);
+    }
   } catch (e) {
     if (e instanceof MachineError) return fail(`--mem ${formatSize(ramSize)}: ${e.message}`, 2);
-    throw e;
-  }
-  machine.ctx.policy = policy;
-  try {
-    loadImage(bytes, machine, { cmdline: o.append, imageName: image, modules });
-  } catch (e) {
     if (e instanceof LoadError) return fail(`${image}: ${e.reason}`, 2);
     throw e;
   }
@@ -138,6 +155,15 @@ export async function runImage(image: string, o: RunOptions): Promise<number> {
     serial.sink.flush();
     debugcon.flush();
     serial.close();
+  }
+  if (lockstep !== null) {
+    const r = lockstep.finish();
+    if (r.divergence !== null) {
+      process.stderr.write(r.divergence + '\n');
+      if (stop.status !== STATUS_DIVERGENCE) stop = { reason: 'lockstep divergence', status: STATUS_DIVERGENCE };
+    } else if (!o.quiet) {
+      process.stderr.write(`ringvm: lockstep: no divergence at ${r.boundaries} block boundaries (${r.memChecks} whole-RAM comparisons)\n`);
+    }
   }
   if (o.stats) {
     const stats = collectStats(machine, stop, (performance.now() - started) / 1000);
@@ -173,6 +199,8 @@ export function registerRun(program: Command): void {
     .option('--tc-index <key>', 'translation-cache key: phys (guest-physical PC), virt (guest-virtual PC, flushed on CR3 writes), virt-noflush (deliberately wrong)', 'phys')
     .option('--tc-threshold <n>', 'executions of a block before it is translated (0: at once)')
     .option('--tc-size <n>', 'translated blocks kept before the whole cache is flushed')
+    .option('--tc-sync', 'compile translations synchronously (default: in the background), so two runs give the same statistics')
+    .option('--lockstep', 'debugging: run the interpreter alongside, compare after every translated block, stop at the first divergence with both states (exit status 6)')
     .option('--no-smc-check', 'do not invalidate decoded or translated code when the guest writes to it (deliberately wrong: shows stale code running)')
     .option('--sensitive <policy>', 'sensitive unprivileged instructions in user code: emulate (answer from virtual state), leak (pre-VT trap-and-emulate), umip (#GP)', 'emulate')
     .option('--trace <events>', 'log on stderr, comma-separated: exec (each instruction, disassembled; steps the engine, so nothing is translated), int (each interrupt/exception), and from the translator: in_asm (guest code of each region translated), out_asm (its wasm), block (each translated block entered), tc (translations, invalidations, flushes)')
