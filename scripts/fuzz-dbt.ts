@@ -4,9 +4,15 @@
  * LEA, MOVZX/MOVSX, PUSH/POP pairs, forward Jcc, helpers such as ADC/SHL/IMUL/SETcc/CMOVcc) wrapped
  * in a counted loop, run under both engines with random thresholds and slice sizes; any difference
  * in registers, flags, memory or instruction count is printed with the program.
- * Run: npx tsx scripts/fuzz-dbt.ts [--count N] [--seed S]
+ *
+ * --gen: the programs of the interpreter's host-CPU oracle instead (test/interp/gen.ts: every
+ * general-purpose row the interpreter implements, 64-bit and 32-bit code), looped a few times
+ * (test/dbt/random-env.ts); no nasm needed, a few milliseconds a program. A mismatch prints the
+ * seed, options and code bytes: `--gen --seed S --count 1` reproduces it.
+ * Run: npx tsx scripts/fuzz-dbt.ts [--gen] [--count N] [--seed S]
  */
 import { DATA, ParityMachine, asm, type Final } from '../test/dbt/env.js';
+import { compareFinal, randomProgram, randomTrial, Rng, runProgram } from '../test/dbt/random-env.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number): number => {
@@ -72,9 +78,38 @@ function same(a: Final, b: Final): string {
   return '';
 }
 
+/** --gen: program k of the run uses seed (first + k), so any one is reproduced alone. */
+function genRun(first: number): never {
+  let bad = 0;
+  let translated = 0;
+  let completed = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < count; k++) {
+    const s = (first + k) >>> 0;
+    const rng = new Rng(s);
+    const p = randomProgram(rng, rng.chance(0.7) ? 64 : 32, 1 + rng.int(24), 1 + rng.int(8));
+    const { opts, slice } = randomTrial(rng);
+    const ref = runProgram(p, null, 100_000);
+    const got = runProgram(p, opts, slice);
+    const diff = compareFinal(p, ref, got);
+    if (got.translated > 0) translated++;
+    if (ref.counter[0] === 0 && ref.counter[1] === 0) completed++;
+    if (diff !== '') {
+      bad++;
+      console.log(`MISMATCH seed ${s} (${diff}) bits ${p.bits} x${p.iterations} opts ${JSON.stringify(opts)} slice ${slice}\n` +
+        `  ${p.c.names.join(' ')}\n  code ${Buffer.from(p.code).toString('hex')}\n`);
+    }
+    if ((k + 1) % 10_000 === 0) console.log(`${k + 1} programs, ${bad} mismatches, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  console.log(`${count} generator programs from seed ${first}: ${bad} mismatches (${((performance.now() - t0) / 1000).toFixed(1)} s); ` +
+    `${translated} ran translated code, ${completed} ran every iteration (the rest stopped at a fault)`);
+  process.exit(bad === 0 ? 0 : 1);
+}
+
 let bad = 0;
 let skipped = 0;
 const first = seed;
+if (args.includes('--gen')) genRun(first);
 for (let n = 0; n < count; n++) {
   R8 = rnd(2) ? R8_LEGACY : R8_REX;
   const body: string[] = [];
