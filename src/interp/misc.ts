@@ -68,4 +68,7 @@ export function registerMisc(h: Map<string, Handler>): void {
   h.set('adoxGyEy', addCarry(FLAG_OF));
   h.set('crc32GyEb', crc32(true));
   h.set('crc32GyEv', crc32(false));
+  // WBNOINVD (F3 0F 09) is WBINVD on a CPU without it: privileged (the loop's CPL check, #GP at
+  // CPL 3 as the host shows), and like WBINVD nothing to do for an emulated cache.
+  h.set('wbnoinvd', () => 0);
 }

@@ -461,8 +461,15 @@ export function registerMov(h: Map<string, Handler>): void {
   h.set('ud1GvEv', ud);
   h.set('ud0GvEv', ud);
   for (const n of ['prefetchwt1Mb', 'prefetchReservedMb', 'prefetchit1Mb', 'prefetchit0Mb', 'cldemoteMb',
-    'prefetchntaMb', 'prefetcht0Mb', 'prefetcht1Mb', 'prefetcht2Mb', 'lfence', 'mfence', 'sfence', 'clflushMb',
-    'clwbMb', 'clflushoptMb', 'serialize']) h.set(n, nop);
+    'prefetchntaMb', 'prefetcht0Mb', 'prefetcht1Mb', 'prefetcht2Mb', 'lfence', 'mfence', 'sfence',
+    'serialize']) h.set(n, nop);
+  // Cache-line flushes have no effect here but are checked as a byte read (SDM CLFLUSH): #GP/#SS
+  // beyond a limit or non-canonical, #PF on a page that is not readable. Prefetches never fault.
+  const flush: Handler = (cpu, d) => {
+    cpu.rd(d.seg, cpu.ea(d), 1);
+    return cpu.mmu.fault;
+  };
+  for (const n of ['clflushMb', 'clwbMb', 'clflushoptMb']) h.set(n, flush);
   h.set('xabortIb', ud);
   h.set('xbeginJz', ud);
   h.set('xend', ud);

@@ -19,6 +19,8 @@ import { Mmu } from '../../src/mmu/mmu.js';
 import { PortBus } from '../../src/mmu/ports.js';
 import { SystemContext } from '../../src/system/context.js';
 import { Interpreter } from '../../src/interp/interpreter.js';
+import { GP_REGISTRARS } from '../../src/interp/dispatch.js';
+import { SYSTEM_REGISTRARS } from '../../src/interp/system-register.js';
 
 export const SCRATCH_BASE = 0x10000000;
 export const CODE_BASE = 0x20000000;
@@ -52,7 +54,8 @@ export class TestMachine {
   readonly ctx: SystemContext;
   readonly interp: Interpreter;
 
-  constructor(readonly bits: 64 | 32 = 64, readOnlyCode = false) {
+  /** `system`: with the system handlers too (privileged, I/O, segment rows), as the machine runs. */
+  constructor(readonly bits: 64 | 32 = 64, readOnlyCode = false, system = false) {
     const pages = (RAM_BASE + RAM) / WASM_PAGE;
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.views = new StateViews(memory);
@@ -80,7 +83,9 @@ export class TestMachine {
     const db = bits === 32 ? ATTR_DB : 0;
     for (let s = 0; s < 6; s++) {
       const o = segOffset(s);
-      v.u32[(o + SEG_SELECTOR) >> 2] = s === 1 ? (bits === 64 ? 0x33 : 0x23) : 0x2b;
+      // the harness's selectors (PUSH Sreg / MOV r, Sreg show them): 64-bit Linux runs with null
+      // DS/ES/FS/GS; 32-bit cases with the harness's LDT segments (below) and glibc's GS 0x63
+      v.u32[(o + SEG_SELECTOR) >> 2] = s === 1 ? (bits === 64 ? 0x33 : 0x23) : s === 2 ? 0x2b : bits === 64 ? 0 : s === 5 ? 0x63 : 0x2b;
       v.set64(o + SEG_BASE, 0, 0);
       v.u32[(o + SEG_LIMIT) >> 2] = 0xffffffff;
       v.u32[(o + SEG_ATTR) >> 2] = s === 1 ? 0xfb | (bits === 64 ? ATTR_L : ATTR_DB) : 0xf3 | db;
@@ -99,7 +104,7 @@ export class TestMachine {
         v.u32[(q + SEG_ATTR) >> 2] = 0xf3 | ATTR_DB | ATTR_G;
       }
     }
-    this.interp = new Interpreter(this.ctx);
+    this.interp = new Interpreter(this.ctx, system ? [...GP_REGISTRARS, ...SYSTEM_REGISTRARS] : GP_REGISTRARS);
   }
 
   /** Runs `code` until RIP reaches its end (or `stopAt`, an offset into the code), a fault or `maxSteps`. */

@@ -12,14 +12,15 @@
  */
 import { tableRows, type TableRow } from '../../src/cpu/table.js';
 import {
-  F_BRANCH, F_INV64, F_IOPL, F_ONLY64, F_PRIV, F_SENS, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
+  F_BRANCH, F_INV64, F_ONLY64, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
 } from '../../src/cpu/table-defs.js';
 import { DEC_OK, Decoded } from '../../src/cpu/decoded.js';
 import { decode } from '../../src/cpu/decoder.js';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } from '../../src/cpu/state.js';
-import { GP_REGISTRARS, handlerMap } from '../../src/interp/dispatch.js';
+import { exclusionReason } from './gen-exclusions.js';
 
 export const SCRATCH_BASE = 0x10000000;
+const CODE_BASE = 0x20000000;
 export const STACK_TOP = SCRATCH_BASE + 0xf00;
 
 /**
@@ -67,16 +68,15 @@ export class Rng {
 
 const rotl = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
-/** Rows never generated: system/host-dependent/unimplemented here, or flow we cannot follow. */
-const EXCLUDE = new Set([
-  'ret', 'retIw', 'jmpEv', 'callEv', 'jmpJb', 'jmpJz', 'popf', 'cpuid', 'rdtsc', 'rdtscp', 'rdrandRv', 'rdseedRv',
-  'rdpidRq', 'xgetbv', 'ud2', 'ud1GvEv', 'ud0GvEv', 'xabortIb', 'xbeginJz', 'xend', 'xtest',
-  'pushFS', 'pushGS', 'serialize',
-]);
-/** Specs whose behaviour differs between Intel (ringvm's model) and AMD hosts. */
-const EXCLUDE_SPEC = new Set(['0F 0D reg']);
-/** Branches we do generate, with a zero displacement (so they fall through either way). */
-const ZERO_BRANCH = new Set(['jccJb', 'jccJz', 'loopJb', 'loopeJb', 'loopneJb', 'jcxzJb', 'callJz']);
+/**
+ * Branches with a displacement (Jcc, LOOP, JCXZ, CALL/JMP rel, XBEGIN) are generated with a zero
+ * one, so they fall through either way.
+ */
+/**
+ * Rows generated after an instruction that sets them up (gen.ts `template`): the return address
+ * or jump target pushed or loaded first, always the next instruction; the value POPF pops.
+ */
+const TEMPLATE = new Set(['ret', 'retIw', 'jmpEv', 'callEv', 'popf', 'pushES', 'pushCS', 'pushSS', 'pushDS', 'pushFS', 'pushGS']);
 
 interface Spec {
   pfx: number; // -1 none, 0x66, 0xf2, 0xf3 (mandatory)
@@ -122,20 +122,16 @@ export interface GenRow {
   spec: Spec;
 }
 
-/** Rows of 16/32-bit code we leave out: segment registers (the host's selectors differ). */
-const EXCLUDE32 = new Set(['pushES', 'pushCS', 'pushSS', 'pushDS', 'arplEwGw', 'lesGzMp', 'ldsGzMp']);
-
-/** The rows the generator draws from in 64-bit mode or (bits = 32) 32-bit protected mode. */
+/**
+ * The rows the generator draws from in 64-bit mode or (bits = 32) 32-bit protected mode: every
+ * row valid in the mode that gen-exclusions.ts does not list. Privileged, IOPL-sensitive and
+ * absent-feature rows are drawn too: at CPL 3 they must raise the same #GP/#UD as on the host.
+ */
 export function candidateRows(bits: 64 | 32 = 64): GenRow[] {
-  const impl = handlerMap(GP_REGISTRARS);
   const out: GenRow[] = [];
   for (const row of tableRows) {
-    if (!impl.has(row.name) || EXCLUDE.has(row.name) || EXCLUDE_SPEC.has(row.spec)) continue;
-    if ((row.flags & (F_PRIV | F_IOPL | F_SSE | F_X87 | (bits === 64 ? F_INV64 : F_ONLY64))) !== 0) continue;
-    if (bits === 32 && EXCLUDE32.has(row.name)) continue;
-    if ((row.flags & F_SENS) !== 0 && row.name !== 'pushf') continue;
-    if ((row.flags & F_BRANCH) !== 0 && !ZERO_BRANCH.has(row.name)) continue;
-    if (row.feature !== '' && !['popcnt', 'lzcnt', 'bmi1', 'movbe', 'cmov', 'cx16', 'cx8', 'adx', 'sse4.2'].includes(row.feature)) continue;
+    if ((row.flags & (F_SSE | F_X87 | (bits === 64 ? F_INV64 : F_ONLY64))) !== 0) continue;
+    if (exclusionReason(row.name, row.spec, bits) !== undefined) continue;
     out.push({ row, spec: parseSpec(row.spec) });
   }
   return out;
@@ -322,6 +318,46 @@ function randomReg(rng: Rng): bigint {
   return (BigInt(rng.next()) << 32n) | BigInt(rng.next());
 }
 
+const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+/**
+ * A TEMPLATE row and the instruction that sets it up, for code at offset `at`: RET/RET Iw after a
+ * PUSH of the address after them; JMP/CALL Ev through a register loaded by MOV, or through [rSP]
+ * after a PUSH, to the next instruction; POPF after a PUSH of random flags (TF and AC never set:
+ * a trap or alignment checks would stop the host, not the case); PUSH Sreg into a slot zeroed by
+ * PUSH 0 / LEA rSP,[rSP+n] (a 32/64-bit push of a selector writes 2 bytes on recent Intel and
+ * ringvm, zero-extends on AMD: the SDM allows both, and a zero slot makes them agree).
+ */
+function template(name: string, rng: Rng, at: number, bits: 64 | 32): [Uint8Array, Uint8Array] {
+  let insn: number[];
+  if (name.startsWith('push')) {
+    const op = { pushES: [0x06], pushCS: [0x0e], pushSS: [0x16], pushDS: [0x1e], pushFS: [0x0f, 0xa0], pushGS: [0x0f, 0xa8] }[name]!;
+    const pfx = rng.chance(0.2) ? [0x66] : bits === 64 && rng.chance(0.3) ? [0x48] : [];
+    const slot = bits === 64 ? 8 : 4;
+    return [Uint8Array.of(0x6a, 0x00, ...(bits === 64 ? [0x48] : []), 0x8d, 0x64, 0x24, slot), Uint8Array.of(...pfx, ...op)];
+  }
+  if (name === 'popf') {
+    const v = rng.next() & (0xcd5 | 0x200 | 0x3000);
+    if (rng.chance(0.2)) return [Uint8Array.of(0x66, 0x68, v & 0xff, v >>> 8), Uint8Array.of(0x66, 0x9d)];
+    return [Uint8Array.of(0x68, ...le32(v)), Uint8Array.of(0x9d)];
+  }
+  if (name === 'ret' || name === 'retIw') {
+    insn = name === 'ret' ? [0xc3] : [0xc2, [0, 2, 4, 8, 16][rng.int(5)]!, 0];
+    return [Uint8Array.of(0x68, ...le32(CODE_BASE + at + 5 + insn.length)), Uint8Array.from(insn)];
+  }
+  const digit = name === 'callEv' ? 2 : 4;
+  if (rng.chance(0.3)) {
+    insn = [0xff, (digit << 3) | 4, 0x24]; // [rSP]
+    return [Uint8Array.of(0x68, ...le32(CODE_BASE + at + 5 + insn.length)), Uint8Array.from(insn)];
+  }
+  let r = rng.int(bits === 64 ? 16 : 8);
+  if (r === 4) r = 0;
+  const rex = r >= 8 ? [0x41] : [];
+  insn = [...rex, 0xff, 0xc0 | (digit << 3) | (r & 7)];
+  const setupLen = rex.length + 5;
+  return [Uint8Array.of(...rex, 0xb8 + (r & 7), ...le32(CODE_BASE + at + setupLen + insn.length)), Uint8Array.from(insn)];
+}
+
 /** One random case of `n` instructions. */
 export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64): GenCase {
   const d = new Decoded();
@@ -332,6 +368,16 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
   const smallRegs: number[] = [];
   while (names.length < n) {
     const g = rows[rng.int(rows.length)]!;
+    if (TEMPLATE.has(g.row.name)) {
+      const at = parts.reduce((a, p) => a + p.length, 0);
+      const [setup, insn] = template(g.row.name, rng, at, bits);
+      decode(insn, 0, insn.length, bits, d);
+      if (d.status !== DEC_OK || d.row !== g.row.index) throw new Error(`template for ${g.row.name} decodes otherwise`);
+      parts.push(setup, insn);
+      names.push(g.row.name.startsWith('push') ? 'push0;lea' : g.row.name === 'popf' || g.row.name.startsWith('ret') || (insn[insn.length - 1] === 0x24) ? 'pushIz' : 'movZvIv', g.row.name);
+      if (g.row.name === 'popf') taint = 0; // POPF defines every flag
+      continue;
+    }
     const bytes = encodeRow(g, rng, d, bits);
     if (bytes === null) continue;
     const [rd, def0, undef] = flagEffects(g.row.name, d);
