@@ -306,6 +306,8 @@ export interface GenCase {
   /** Flags undefined at any point (masked when the case faults part-way). */
   anyTaint: number;
   names: string[];
+  /** Table row index of each drawn instruction (set-up instructions and the inserted CMPs not included). */
+  rows: number[];
 }
 
 const INTERESTING = [0n, 1n, 0xffffffffffffffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x8000000000000000n,
@@ -363,6 +365,7 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
   const d = new Decoded();
   const parts: Uint8Array[] = [];
   const names: string[] = [];
+  const drawn: number[] = [];
   let taint = 0;
   let anyTaint = 0;
   const smallRegs: number[] = [];
@@ -374,6 +377,7 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
       decode(insn, 0, insn.length, bits, d);
       if (d.status !== DEC_OK || d.row !== g.row.index) throw new Error(`template for ${g.row.name} decodes otherwise`);
       parts.push(setup, insn);
+      drawn.push(g.row.index);
       names.push(g.row.name.startsWith('push') ? 'push0;lea' : g.row.name === 'popf' || g.row.name.startsWith('ret') || (insn[insn.length - 1] === 0x24) ? 'pushIz' : 'movZvIv', g.row.name);
       if (g.row.name === 'popf') taint = 0; // POPF defines every flag
       continue;
@@ -390,6 +394,7 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
     }
     parts.push(bytes);
     names.push(g.row.name);
+    drawn.push(g.row.index);
     // a register bit offset reaches far beyond the operand: keep it inside scratch
     if (/^bt[src]?EvGv$/.test(g.row.name) && d.mod !== 3) smallRegs.push(d.reg);
     taint = (taint & ~def) | undef;
@@ -412,5 +417,5 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
   if (bits === 32) for (let r = 0; r < 16; r++) regs[r] = r < 8 ? regs[r]! & 0xffffffffn : 0n;
   const mem = new Uint8Array(4096);
   for (let i = 0; i < mem.length; i++) mem[i] = rng.chance(0.5) ? 0 : rng.int(256);
-  return { code, regs, rflags: rng.next() & 0xcd5 & ~0x400 | (rng.chance(0.1) ? 0x400 : 0), mem, taint, anyTaint, names };
+  return { code, regs, rflags: rng.next() & 0xcd5 & ~0x400 | (rng.chance(0.1) ? 0x400 : 0), mem, taint, anyTaint, names, rows: drawn };
 }
