@@ -16,8 +16,8 @@
  * REP string instructions run one iteration per step (the string handlers are swapped for
  * one-iteration wrappers while the mode is on), so a data breakpoint traps after the iteration
  * that hit, and an unfinished REP sets RF (pushed by a #DB or interrupt taken between iterations,
- * as the SDM asks, and keeping the instruction breakpoint on the REP from firing again). A REP
- * therefore counts one instruction per iteration here (one per slice of 4096 outside).
+ * as the SDM asks, and keeping the instruction breakpoint on the REP from firing again). Each
+ * iteration counts one instruction, as the SDM's REP loop and QEMU's -icount count it.
  */
 import { FAULT, VEC_DB } from '../cpu/fault.js';
 import { IX_FLAGS, getFlags } from '../cpu/flags.js';
