@@ -310,7 +310,7 @@ export class Lockstep {
     const csBase = new Uint32Array(this.entry.buffer, segOffset(SEG_CS) + SEG_BASE, 1)[0];
     const bits = mode === MODE_LONG64 && (csAttr & ATTR_L) !== 0 ? 64 : mode === MODE_PROT32 ? 32 : mode === MODE_REAL || mode === MODE_VM86 ? 16 : 32;
     const user = new Uint32Array(this.entry.buffer, OFF_CPL, 1)[0] === 3;
-    lines.push(`guest code of the block (${bits}-bit, entered at ${hex(this.entryRip)}):`);
+    lines.push(`guest code of the block (${bits}-bit, entered at ${hex(this.entryRip)}; as in memory now):`);
     let rip = this.entryRip;
     for (let i = 0; i < Math.max(1, this.entryN) && i < 64; i++) {
       const lin = bits === 64 ? rip : (csBase + rip) >>> 0;

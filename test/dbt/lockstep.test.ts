@@ -3,7 +3,8 @@
  * boundary; a deliberately wrong one (invalidation switched off with smcCheck false, so stale
  * translations of tinyos's self-modifying `smc` program keep running) stops at the first block
  * whose result differs, with exit status 6 and a report holding the differing fields, the block's
- * guest code disassembled and both register dumps.
+ * guest code disassembled and both register dumps. The same for virtual indexing without the
+ * CR3 flush (two processes with different code at one virtual address).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,10 +48,16 @@ describe('lockstep', () => {
     // the differing fields name both values
     expect(text).toMatch(/\n {2}[a-z0-9. ]+: translator [0-9a-f]+, interpreter [0-9a-f]+/);
     // the block disassembled: address, bytes, mnemonic
-    expect(text).toMatch(/guest code of the block \(64-bit, entered at [0-9a-f]+\):\n {2}[0-9a-f]+ {2}([0-9a-f]{2} )+ +[a-z]+/);
+    expect(text).toMatch(/guest code of the block \(64-bit, entered at [0-9a-f]+; as in memory now\):\n {2}[0-9a-f]+ {2}([0-9a-f]{2} )+ +[a-z]+/);
     expect(text).toContain('translator state:\nRAX=');
     expect(text).toContain('interpreter state:\nRAX=');
     // and it stopped there: the program did not run to its end
     expect(r.serial).not.toContain('smc exited');
+  }, 60_000);
+
+  it('--tc-index virt-noflush: alpha running beta\'s translation at the same virtual address is caught', async () => {
+    const r = await lockstepRun('tinyos.bin', 'run procs', { threshold: 2, tcIndex: 'virt-noflush' });
+    expect(r.stop.status).toBe(STATUS_DIVERGENCE);
+    expect(r.result.divergence).toMatch(/\n {2}rip: translator [0-9a-f]+, interpreter [0-9a-f]+/);
   }, 60_000);
 });
