@@ -43,7 +43,7 @@ export function repLiveCount(cpu: Cpu, base: number, n: number): void {
   cpu.u32[IX_COUNT + 1] = (v / TWO32) >>> 0;
 }
 
-/** The live instruction count when a REP execution starts. */
+/** The live instruction count when a REP execution starts (REP INS/OUTS). */
 export function repBase(cpu: Cpu): number {
   return cpu.u32[IX_COUNT + 1] * TWO32 + cpu.u32[IX_COUNT];
 }
@@ -86,6 +86,7 @@ function adv(v: number, delta: number, as: number): number {
 }
 
 function makeString(kind: number, byte: boolean): Handler {
+  const iter = ITERS[kind];
   return (cpu: Cpu, d: Decoded): number => {
     const size = byte ? 1 : d.opSize;
     const as = d.adSize;
@@ -93,17 +94,22 @@ function makeString(kind: number, byte: boolean): Handler {
     const step = (m[IX_FLAGS] & FLAG_DF) !== 0 ? -size : size;
     const rep = d.rep;
     const seg = d.seg;
-    if (rep === 0) return once(cpu, kind, size, as, step, seg);
+    if (rep === 0) return iter(cpu, size, as, step, seg);
     // the count in halves: a 64-bit RCX need not fit a double exactly
     let cLo = as === 2 ? cpu.u16[4] : m[2];
     let cHi = as === 8 ? m[3] : 0;
     const limit = repBudget(cpu, SLICE);
-    const base = repBase(cpu);
+    const u32 = cpu.u32;
+    const baseLo = u32[IX_COUNT];
+    const noCarry = baseLo + limit < TWO32; // the live count's low word alone can advance
     let n = 0; // iterations completed in this execution
     for (;;) {
       if ((cLo | cHi) === 0) break;
-      if (n !== 0) repLiveCount(cpu, base, n);
-      const f = once(cpu, kind, size, as, step, seg);
+      if (n !== 0) {
+        if (noCarry) u32[IX_COUNT] = baseLo + n;
+        else repLiveCount(cpu, u32[IX_COUNT + 1] * TWO32 + baseLo, n);
+      }
+      const f = iter(cpu, size, as, step, seg);
       if (f !== 0) {
         repRetired(cpu, n, true);
         return f;
@@ -134,63 +140,71 @@ function makeString(kind: number, byte: boolean): Handler {
 }
 
 /** One iteration (or the unprefixed instruction): 0 or a fault, the index registers advanced. */
-function once(cpu: Cpu, kind: number, size: number, as: number, step: number, seg: number): number {
-  const m = cpu.m;
-  let si = getIdx(cpu, 6, as);
-  let di = getIdx(cpu, 7, as);
-  switch (kind) {
-    case S_MOVS: {
-      const v = cpu.rd(seg, si, size);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      cpu.wr(SEG_ES, di, size, v, cpu.hi);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      si = adv(si, step, as);
-      di = adv(di, step, as);
-      setIdx(cpu, 6, as, si);
-      setIdx(cpu, 7, as, di);
-      break;
-    }
-    case S_STOS:
-      cpu.wr(SEG_ES, di, size, size === 1 ? cpu.u8[0] : m[0], m[1]);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      setIdx(cpu, 7, as, adv(di, step, as));
-      break;
-    case S_LODS: {
-      const v = cpu.rd(seg, si, size);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      if (size === 1) cpu.u8[0] = v;
-      else cpu.setReg(0, size, v, cpu.hi);
-      setIdx(cpu, 6, as, adv(si, step, as));
-      break;
-    }
-    case S_CMPS: {
-      // The host oracle (AMD) reads ES:[rDI] first, so a fault on both operands reports that one.
-      const b = cpu.rd(SEG_ES, di, size);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      const bHi = cpu.hi;
-      const a = cpu.rd(seg, si, size);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      const aHi = cpu.hi;
-      const r = aluCompute(cpu, OP_CMP, size, a, aHi, b, bHi, 0);
-      aluFlags(m, OP_CMP, size, a, aHi, b, bHi, r, cpu.hi, 0);
-      setIdx(cpu, 6, as, adv(si, step, as));
-      setIdx(cpu, 7, as, adv(di, step, as));
-      break;
-    }
-    default: {
-      // SCAS: compare the accumulator with ES:[rDI]
-      const b = cpu.rd(SEG_ES, di, size);
-      if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
-      const bHi = cpu.hi;
-      const a = size === 1 ? cpu.u8[0] : cpu.reg(0, size);
-      const r = aluCompute(cpu, OP_CMP, size, a, m[1], b, bHi, 0);
-      aluFlags(m, OP_CMP, size, a, m[1], b, bHi, r, cpu.hi, 0);
-      setIdx(cpu, 7, as, adv(di, step, as));
-      break;
-    }
-  }
+type Iter = (cpu: Cpu, size: number, as: number, step: number, seg: number) => number;
+
+const movs: Iter = (cpu, size, as, step, seg) => {
+  const si = getIdx(cpu, 6, as);
+  const di = getIdx(cpu, 7, as);
+  const v = cpu.rd(seg, si, size);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  cpu.wr(SEG_ES, di, size, v, cpu.hi);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  setIdx(cpu, 6, as, adv(si, step, as));
+  setIdx(cpu, 7, as, adv(di, step, as));
   return 0;
-}
+};
+
+const stos: Iter = (cpu, size, as, step) => {
+  const di = getIdx(cpu, 7, as);
+  cpu.wr(SEG_ES, di, size, size === 1 ? cpu.u8[0] : cpu.m[0], cpu.m[1]);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  setIdx(cpu, 7, as, adv(di, step, as));
+  return 0;
+};
+
+const lods: Iter = (cpu, size, as, step, seg) => {
+  const si = getIdx(cpu, 6, as);
+  const v = cpu.rd(seg, si, size);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  if (size === 1) cpu.u8[0] = v;
+  else cpu.setReg(0, size, v, cpu.hi);
+  setIdx(cpu, 6, as, adv(si, step, as));
+  return 0;
+};
+
+const cmps: Iter = (cpu, size, as, step, seg) => {
+  const si = getIdx(cpu, 6, as);
+  const di = getIdx(cpu, 7, as);
+  // The host oracle (AMD) reads ES:[rDI] first, so a fault on both operands reports that one.
+  const b = cpu.rd(SEG_ES, di, size);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  const bHi = cpu.hi;
+  const a = cpu.rd(seg, si, size);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  const aHi = cpu.hi;
+  const r = aluCompute(cpu, OP_CMP, size, a, aHi, b, bHi, 0);
+  aluFlags(cpu.m, OP_CMP, size, a, aHi, b, bHi, r, cpu.hi, 0);
+  setIdx(cpu, 6, as, adv(si, step, as));
+  setIdx(cpu, 7, as, adv(di, step, as));
+  return 0;
+};
+
+/** SCAS: compare the accumulator with ES:[rDI]. */
+const scas: Iter = (cpu, size, as, step) => {
+  const m = cpu.m;
+  const di = getIdx(cpu, 7, as);
+  const b = cpu.rd(SEG_ES, di, size);
+  if (cpu.mmu.fault !== 0) return cpu.mmu.fault;
+  const bHi = cpu.hi;
+  const a = size === 1 ? cpu.u8[0] : cpu.reg(0, size);
+  const r = aluCompute(cpu, OP_CMP, size, a, m[1], b, bHi, 0);
+  aluFlags(m, OP_CMP, size, a, m[1], b, bHi, r, cpu.hi, 0);
+  setIdx(cpu, 7, as, adv(di, step, as));
+  return 0;
+};
+
+/** By S_* kind. */
+const ITERS: Iter[] = [movs, cmps, scas, lods, stos];
 
 export function registerString(h: Map<string, Handler>): void {
   h.set('movsb', makeString(S_MOVS, true));
