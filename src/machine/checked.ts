@@ -46,10 +46,11 @@ const IX_HALTED = OFF_HALTED >>> 2;
 const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >>> 2;
 const TWO32 = 4294967296;
 
-/** String rows and whether their REPE/REPNE ends on ZF (CMPS, SCAS). */
+/** String rows (INS/OUTS included) and whether their REPE/REPNE ends on ZF (CMPS, SCAS). */
 const STRING_ROWS: Record<string, boolean> = {
   movsb: false, movsv: false, stosb: false, stosv: false, lodsb: false, lodsv: false,
   cmpsb: true, cmpsv: true, scasb: true, scasv: true,
+  insbYbDX: false, insz: false, outsbDXXb: false, outsz: false,
 };
 
 export class CheckedStepper {
