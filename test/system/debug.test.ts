@@ -74,7 +74,7 @@ function vm(engine: (typeof ENGINES)[number], code: number[], opts: { user?: boo
   v.set64(OFF_RIP, CODE, 0);
   setDr(ctx, 6, 0xffff0ff0);
   setDr(ctx, 7, 0x400);
-  const e = createEngine(ctx, { engine, dbt: { threshold: 2 } });
+  const e = createEngine(ctx, { engine, dbt: { threshold: 2, tcSync: true } });
   let stackAtHalt = 0;
   return {
     ctx,
