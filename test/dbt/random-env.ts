@@ -14,10 +14,11 @@
  * is #GP(0) at CPL 3: the stub writes the vector into AL and halts, hence the RAX copy).
  */
 import { getFlags, setFlags } from '../../src/cpu/flags.js';
-import { OFF_INSN_COUNT, SEG_BASE, SEG_FS, gprOffset, segOffset } from '../../src/cpu/state.js';
-import type { DbtOptions } from '../../src/dbt/engine.js';
+import { OFF_CR2, OFF_INSN_COUNT, OFF_RIP, SEG_BASE, SEG_FS, gprOffset, segOffset } from '../../src/cpu/state.js';
+import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../../src/cpu/table-defs.js';
+import { createDbtEngine, type DbtOptions } from '../../src/dbt/engine.js';
 import { candidateRows, genCase, Rng, SCRATCH_BASE, type GenCase, type GenRow } from '../interp/gen.js';
-import { DATA, ParityMachine, type Final } from './env.js';
+import { CODE, DATA, ParityMachine, type Final } from './env.js';
 
 export const COUNTER = 0x48000;
 const SCRATCH_PT = 0x18000;
@@ -32,12 +33,23 @@ export interface RandomProgram {
   code: Uint8Array;
 }
 
-const rowCache = new Map<number, GenRow[]>();
-function rows(bits: 64 | 32): GenRow[] {
-  let r = rowCache.get(bits);
+const rowCache = new Map<string, GenRow[]>();
+/**
+ * The generator's rows, or (`plain`) only those that cannot fault by themselves for lack of
+ * privilege or transfer control (no privileged, IOPL, sensitive or branch rows except the
+ * zero-displacement ones, no UD0/1/2): programs that mostly run every iteration, in translated
+ * code, rather than stop at their first system instruction.
+ */
+function rows(bits: 64 | 32, plain: boolean): GenRow[] {
+  const key = `${bits}${plain}`;
+  let r = rowCache.get(key);
   if (r === undefined) {
     r = candidateRows(bits);
-    rowCache.set(bits, r);
+    if (plain) {
+      r = r.filter((g) => ((g.row.flags & (F_PRIV | F_IOPL | F_SENS)) === 0 || g.row.name === 'pushf') && !/^ud/.test(g.row.name) &&
+        ((g.row.flags & F_BRANCH) === 0 || /^(jcc|loop|jcxz|call)J/.test(g.row.name)));
+    }
+    rowCache.set(key, r);
   }
   return r;
 }
@@ -45,8 +57,8 @@ function rows(bits: 64 | 32): GenRow[] {
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
 /** One program from the generator: `n` instructions looped `iterations` times. */
-export function randomProgram(rng: Rng, bits: 64 | 32, n: number, iterations: number): RandomProgram {
-  const c = genCase(rows(bits), rng, n, bits);
+export function randomProgram(rng: Rng, bits: 64 | 32, n: number, iterations: number, plain = false): RandomProgram {
+  const c = genCase(rows(bits, plain), rng, n, bits);
   const tail: number[] = [0xf8]; // clc: every flag is defined when the loop comes round
   tail.push(...(bits === 64 ? [0xff, 0x0c, 0x25] : [0xff, 0x0d]), ...le32(COUNTER)); // dec dword [COUNTER]
   const jnzAt = c.code.length + tail.length;
@@ -69,6 +81,60 @@ export interface RandomFinal extends Final {
 /** Runs p under the interpreter (opts null) or the translator, in slices of `slice`. */
 export function runProgram(p: RandomProgram, opts: DbtOptions | null, slice: number, limit = 100_000): RandomFinal {
   const m = new ParityMachine(p.code, opts, p.bits);
+  setup(m, p);
+  const f = m.run(limit, slice);
+  const translated = m.dbt === null ? 0 : m.dbt.stats().insnsTranslated;
+  return { ...f, rflags: getFlags(m.views.i32) >>> 0, counter: m.phys.readBytes(COUNTER, 16), translated };
+}
+
+/**
+ * The same as runProgram on one machine per bitness used again and again (for the long runs:
+ * building a machine costs more than running a program): the whole memory is restored from a
+ * copy taken after construction, the interpreter's decoded pages and the TLB are dropped, and
+ * the translator is a new engine over the same interpreter each time.
+ */
+export class ProgramRunner {
+  private readonly machines = new Map<number, { m: ParityMachine; image: Uint8Array }>();
+
+  run(p: RandomProgram, opts: DbtOptions | null, slice: number, limit = 100_000): RandomFinal {
+    let e = this.machines.get(p.bits);
+    if (e === undefined) {
+      const m = new ParityMachine(new Uint8Array(0), null, p.bits);
+      e = { m, image: m.views.u8.slice() };
+      this.machines.set(p.bits, e);
+    }
+    const m = e.m;
+    const v = m.views;
+    m.phys.onCodeWrite = null;
+    v.u8.set(e.image);
+    m.interp.flush();
+    m.mmu.flushAll();
+    m.mmu.fault = 0;
+    m.phys.onCodeWrite = (page) => m.interp.invalidatePage(page);
+    m.phys.writeBytes(CODE, p.code);
+    m.interp.cpu.refreshMode();
+    const dbt = opts === null ? null : createDbtEngine(m.ctx, m.interp, { tcSync: true, ...opts });
+    setup(m, p);
+    let result = 0;
+    for (;;) {
+      const now = v.getNum(OFF_INSN_COUNT);
+      if (now >= limit) break;
+      const stopAt = Math.min(limit, now + slice);
+      result = dbt !== null ? dbt.run(stopAt) : m.interp.run(stopAt);
+      if (result !== 0) break;
+    }
+    const regs: bigint[] = [];
+    for (let r = 0; r < 16; r++) regs.push(v.getBig(gprOffset(r)));
+    return {
+      regs, rip: v.getNum(OFF_RIP), rflags: getFlags(v.i32) >>> 0, count: v.getNum(OFF_INSN_COUNT), result, cr2: v.getNum(OFF_CR2),
+      data: m.phys.readBytes(DATA, 4096 * 4), kstack: m.phys.readBytes(0x7000 - 0x100, 0x100), code: m.phys.readBytes(CODE, 4096 * 4),
+      counter: m.phys.readBytes(COUNTER, 16), translated: dbt === null ? 0 : dbt.stats().insnsTranslated,
+    };
+  }
+}
+
+/** The scratch mapping, its contents, the loop counter and the case's registers and flags. */
+function setup(m: ParityMachine, p: RandomProgram): void {
   const v = m.views;
   const phys = m.phys;
   // virtual SCRATCH_BASE.. -> DATA.. (PD entry 128 covers 256 MiB .. +2 MiB)
@@ -82,9 +148,6 @@ export function runProgram(p: RandomProgram, opts: DbtOptions | null, slice: num
   // 16-bit addressing in 32-bit cases reaches scratch through FS
   if (p.bits === 32) v.set64(segOffset(SEG_FS) + SEG_BASE, SCRATCH_BASE, 0);
   v.setNum(OFF_INSN_COUNT, 0);
-  const f = m.run(limit, slice);
-  const translated = m.dbt === null ? 0 : m.dbt.stats().insnsTranslated;
-  return { ...f, rflags: getFlags(v.i32) >>> 0, counter: phys.readBytes(COUNTER, 16), translated };
 }
 
 const hexs = (a: Uint8Array): string => Buffer.from(a).toString('hex');
