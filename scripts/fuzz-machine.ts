@@ -6,8 +6,10 @@
  * Run: npx tsx scripts/fuzz-machine.ts --count N --engine interp|dbt --seed S [--budget B] [--trace]
  *      [--sensitive emulate|leak|umip|all] [--tc-index phys|virt|virt-noflush] [--verbose]
  * (--trace runs every case under --trace exec,int, so the disassembler sees the random code too;
- * --sensitive all takes the policy from the seed, seed % 3, and prints the stops per policy.)
+ * --sensitive all takes the policy from the seed, seed % 3, and prints the stops per policy;
+ * --stop-file F ends the run early, with the summary of the cases run so far, once F exists.)
  */
+import { existsSync } from 'node:fs';
 import { runCase } from '../test/robustness/harness.js';
 
 const args = process.argv.slice(2);
@@ -34,14 +36,19 @@ if (engine !== 'interp' && engine !== 'dbt') {
   process.exit(2);
 }
 
+const stopFile = arg('--stop-file', '');
+
 async function main(): Promise<void> {
   const stops = new Map<string, number>();
+  let run = 0;
   const failures: string[] = [];
   let slowest = 0;
   let slowSeed = 0;
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
+    if (stopFile !== '' && i % 100 === 0 && existsSync(stopFile)) break;
     const seed = (seed0 + i) >>> 0;
+    run++;
     // Every REP iteration counts, so the budget bounds the time (120 s allows for a loaded host).
     const p = allPolicies ? seed % 3 : policy;
     const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 120_000, trace, policy: p, tcIndex });
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
     if ((i + 1) % 10000 === 0) process.stderr.write(`${i + 1} cases, ${failures.length} failures, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   }
   const s = (performance.now() - t0) / 1000;
-  process.stdout.write(`${count} cases (seeds ${seed0}..${seed0 + count - 1}, engine ${engine}, budget ${budget}) in ${s.toFixed(1)} s; `
+  process.stdout.write(`${run} cases (seeds ${seed0}..${seed0 + run - 1}, engine ${engine}, budget ${budget}) in ${s.toFixed(1)} s; `
     + `slowest ${slowest.toFixed(0)} ms (seed ${slowSeed}); ${failures.length} failures\n`);
   for (const [k, n] of [...stops.entries()].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(7)}  ${k}\n`);
   process.exitCode = failures.length === 0 ? 0 : 1;
