@@ -19,6 +19,7 @@
 import {
   CODE_BITMAP_BASE, FLAG_IF, FLAG_TF, OFF_DR0, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_EXIT_REQUEST, OFF_HALTED,
   OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, RAM_BASE, SEG_CS, SEG_BASE, SEG_LIMIT, segOffset,
+  SEG_DS, SEG_SS, SEG_ATTR, ATTR_P, ATTR_DB,
 } from '../cpu/state.js';
 import { FAULT, FAULT_GP0, VEC_DB } from '../cpu/fault.js';
 import { IX_FLAGS } from '../cpu/flags.js';
@@ -42,6 +43,8 @@ import { registerAlu } from './alu.js';
 import { registerMov } from './mov.js';
 import { K_ALU32, rowSpecs, specialise } from './prep.js';
 import { INLINE_MISS, execInline } from './inline.js';
+import { hotKind, hotOut, hotRows } from './hot-prep.js';
+import { runHot } from './hot.js';
 
 export const RUN_LIMIT = 0;
 export const RUN_HALT = 1;
@@ -64,6 +67,7 @@ const IX_SHADOW = OFF_INT_SHADOW >> 2;
 const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
 const IX_CS_LIMIT = (segOffset(SEG_CS) + SEG_LIMIT) >> 2;
 const BITNESS = [16, 16, 32, 64, 16]; // by MODE_*
+const FLAT_SEGS = [SEG_CS, SEG_DS, SEG_SS];
 /** The fast.ts kinds of Jcc and JMP rel (rows jccJb jccJz jmpJb jmpJz): register-only. */
 const KIND_JCC = FAST.findIndex(([n]) => n === 'jccJb') + 1;
 const KIND_JMP_LAST = FAST.findIndex(([n]) => n === 'jmpJz') + 1;
@@ -80,6 +84,11 @@ class PageCache {
   readonly words = new Int32Array(4096);
   /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
   readonly bits = new Uint8Array(4096);
+  /** hot-prep.ts's kind of each slot (0: not run by the hot loop) and its packed operands. */
+  readonly hk = new Uint8Array(4096);
+  readonly ha = new Int32Array(4096);
+  readonly himm = new Int32Array(4096);
+  readonly hdisp = new Int32Array(4096);
 }
 
 /** Stores the instructions retired so far (the current one not included) in the CPU block. */
@@ -95,6 +104,8 @@ export class Interpreter {
   private readonly rowKind: Uint8Array;
   /** prep.ts's per-row spec (all 0 when the ALU/MOV handlers are not the registered ones). */
   private readonly rowSpec: Uint8Array;
+  /** hot-prep.ts's per-row class (all 0 unless every general-purpose registrar is in use). */
+  private readonly rowHot: Int32Array;
   private readonly pages = new Map<number, PageCache>();
   /** Invalidated page caches kept for reuse. */
   private readonly spare: PageCache[] = [];
@@ -129,8 +140,28 @@ export class Interpreter {
     this.rowKind = Uint8Array.from(this.handlers, (h) => FAST.findIndex(([, f]) => f === h) + 1);
     const inline = registrars.includes(registerAlu) && registrars.includes(registerMov);
     this.rowSpec = inline ? rowSpecs() : new Uint8Array(this.handlers.length);
+    const standard = GP_REGISTRARS.every((r) => registrars.includes(r));
+    this.rowHot = standard ? hotRows() : new Int32Array(this.handlers.length);
     if (ctx.phys.onCodeWrite === null) ctx.phys.onCodeWrite = (page) => this.invalidatePage(page);
     this.cpu.rip = this.cpu.loadRip();
+  }
+
+  /**
+   * 32-bit code whose CS, DS and SS are flat (base 0, 4 GiB limit, usable, a 32-bit stack): what
+   * the hot loop assumes for its memory operands and jumps outside 64-bit mode.
+   */
+  private flat32(): boolean {
+    const u32 = this.cpu.u32;
+    if (u32[IX_MODE] !== MODE_PROT32) return false;
+    for (const s of FLAT_SEGS) {
+      const o = segOffset(s) >> 2;
+      if ((u32[o + (SEG_BASE >> 2)] | u32[o + (SEG_BASE >> 2) + 1]) !== 0 || u32[o + (SEG_LIMIT >> 2)] !== 0xffffffff) return false;
+      const attr = u32[o + (SEG_ATTR >> 2)];
+      if ((attr & ATTR_P) === 0) return false;
+      // CS: code, readable; DS/SS: writable expand-up data; SS also 32-bit (B)
+      if (s === SEG_CS ? (attr & 0x1a) !== 0x1a : (attr & 0x1e) !== 0x12 || (s === SEG_SS && (attr & ATTR_DB) === 0)) return false;
+    }
+    return true;
   }
 
   /** Drops every decoded instruction of guest-physical page `page` (a store hit it). */
@@ -271,6 +302,15 @@ export class Interpreter {
         h = lp.fns[linOff] as Handler;
         kind = lp.kinds[linOff];
         word = lp.words[linOff];
+      }
+      if (h !== null && !trap && !shadow && (lp as PageCache).hk[linOff] !== 0 && (mode === MODE_LONG64 || this.flat32())) {
+        // a stretch of hot kinds: run them without the per-instruction checks (hot.ts)
+        const n = runHot(cpu, lp as PageCache, linOff, lin - linOff, mode === MODE_LONG64, user, stopAt - count);
+        if (n > 0) {
+          count += n;
+          quick = true;
+          continue;
+        }
       }
       const pa = h !== null ? 0 : mmu.translate(lin, ACCESS_FETCH, user);
       if (h === null && pa >= 0) {
@@ -528,6 +568,10 @@ export class Interpreter {
     page.kinds[off] = spec !== 0 ? spec & 0xff : d.status === DEC_OK ? this.rowKind[d.row] : 0;
     page.words[off] = spec >> 8;
     page.bits[off] = d.status === DEC_OK ? bits : 0; // faulting decodes are not cached
+    page.hk[off] = d.status === DEC_OK ? hotKind(this.rowHot[d.row], d, bits) : 0;
+    page.ha[off] = hotOut[0];
+    page.himm[off] = hotOut[1];
+    page.hdisp[off] = hotOut[2];
     this.lastPage = page;
     this.lastPageNo = pageNo;
   }

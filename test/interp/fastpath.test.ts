@@ -10,11 +10,26 @@
 import { describe, expect, it } from 'vitest';
 import { OFF_INSN_COUNT, OFF_RFLAGS, OFF_RIP, gprOffset } from '../../src/cpu/state.js';
 import {
-  IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI, getFlags,
+  IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI, LF_ADC, LF_DEC,
+  LF_INC, LF_SBB, getFlags,
 } from '../../src/cpu/flags.js';
 
-/** The lazy-flag words: both paths must leave the very same ones (not only the same flags). */
+/** The lazy-flag words. */
 const LF_WORDS = [IX_LF_OP, IX_LF_DST, IX_LF_DST_HI, IX_LF_SRC, IX_LF_SRC_HI, IX_LF_RES, IX_LF_RES_HI, IX_LF_AUX];
+
+/**
+ * The pending lazy-flag operation as flags.ts reads it: both paths must leave the same one (not
+ * only the same flags). The high halves count for 64-bit tags only, AUX for ADC/SBB/INC/DEC; the
+ * rest is stale and read by nobody.
+ */
+function lazyWords(m: Int32Array): string {
+  const tag = m[IX_LF_OP]!;
+  if (tag === 0) return '0';
+  const words = [IX_LF_OP, IX_LF_DST, IX_LF_SRC, IX_LF_RES];
+  if ((tag & 3) === 3) words.push(IX_LF_DST_HI, IX_LF_SRC_HI, IX_LF_RES_HI);
+  if ([LF_ADC, LF_SBB, LF_INC, LF_DEC].includes(tag >> 2)) words.push(IX_LF_AUX);
+  return words.map((w) => m[w]).join(',');
+}
 import { RUN_LIMIT } from '../../src/interp/interpreter.js';
 import { CODE_BASE, CODE_PHYS, SCRATCH_BASE, TestMachine } from './env.js';
 
@@ -148,7 +163,8 @@ function snapshot(tm: TestMachine): string {
   for (let i = 0; i < 16; i++) regs.push(v.getBig(gprOffset(i)).toString(16));
   const mem = Array.from(tm.phys.readBytes(DATA_PHYS, 256), (b) => b.toString(16)).join('');
   const code = Array.from(tm.phys.readBytes(CODE_PHYS + 0x800, 256), (b) => b.toString(16)).join('');
-  return `${regs.join(' ')} mem ${mem} ${code} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} lazy ${LF_WORDS.map((w) => v.i32[w]).join(',')} rip ${v.getNum(OFF_RIP).toString(16)} ` +
+  const lazy = lazyWords(v.i32);
+  return `${regs.join(' ')} mem ${mem} ${code} flags ${(getFlags(v.i32) & 0x8d5).toString(16)} lazy ${lazy} rip ${v.getNum(OFF_RIP).toString(16)} ` +
     `count ${v.getNum(OFF_INSN_COUNT)}`;
 }
 
