@@ -34,6 +34,7 @@ import { SHADOW_MOV_SS, STOP_UNSUPPORTED } from '../interp/system-common.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import {
   DR6_B_MASK, DR6_BS, EXIT_CHECK, IX_DR6, IX_DR7, alignmentChecks, checkWanted, enabledMask, execMatches, loadWatches,
+  requestCheck,
 } from '../system/debug.js';
 import { EV_EXCEPTION, EV_EXTERNAL, deliver, deliverFault } from '../system/interrupts.js';
 
@@ -245,12 +246,13 @@ export class CheckedStepper {
   }
 }
 
-/** Interpreter rows whose handler may set RFLAGS.AC (or load it): wrapped by `acWatchRegistrar`. */
+/** Interpreter rows whose handler may set RFLAGS.AC or RF: wrapped by `acWatchRegistrar`. */
 const AC_SETTERS = ['popf', 'iret', 'sysret', 'stac'];
 
 /**
- * Registrar (run after the others) that wraps the handlers that can set RFLAGS.AC so that, when
- * they turn on the conditions of the checked mode, the running engine stops after them. The
+ * Registrar (run after the others) that wraps the handlers that can set RFLAGS.AC or RF so that,
+ * when they turn on the conditions of the checked mode or load RF = 1, the running engine stops
+ * after them (system/debug.ts requestCheck). The
  * wrapper costs those (rare, non-hot) instructions one call and one test; nothing else changes.
  */
 export function acWatchRegistrar(h: Map<string, Handler>): void {
@@ -259,7 +261,7 @@ export function acWatchRegistrar(h: Map<string, Handler>): void {
     if (inner === undefined) continue;
     h.set(name, (cpu: Cpu, d: Decoded): number => {
       const f = inner(cpu, d);
-      if (checkWanted(cpu.u32)) cpu.u32[IX_EXIT] |= EXIT_CHECK;
+      requestCheck(cpu.views);
       return f;
     });
   }

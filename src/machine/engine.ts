@@ -7,16 +7,18 @@
  * has DR0-DR3 breakpoints enabled or CR0.AM and RFLAGS.AC set, the wrapper steps the interpreter
  * through CheckedStepper instead of calling the engine; the instructions that can turn those on
  * raise EXIT_CHECK in the exit-request word, the engine stops after them, and the wrapper switches
- * without returning to the machine. Outside the checked mode the only cost is one test per run().
+ * without returning to the machine. RF = 1 (loaded by IRET or a task switch) stops the engine the
+ * same way: the wrapper runs the next instruction alone and clears RF after it. Otherwise the only
+ * cost is one test per run().
  */
-import { OFF_EXIT_REQUEST } from '../cpu/state.js';
+import { FLAG_RF, OFF_EXIT_REQUEST, OFF_INSN_COUNT, OFF_RFLAGS } from '../cpu/state.js';
 import { GP_REGISTRARS } from '../interp/dispatch.js';
 import {
   Interpreter, RUN_EXIT_REQUEST, RUN_HALT, RUN_LIMIT, RUN_TRIPLE_FAULT, RUN_UNSUPPORTED,
 } from '../interp/interpreter.js';
 import { SYSTEM_REGISTRARS } from '../interp/system-register.js';
 import type { SystemContext } from '../system/context.js';
-import { EXIT_CHECK } from '../system/debug.js';
+import { EXIT_CHECK, rfPending } from '../system/debug.js';
 import { createDbtEngine, type DbtOptions } from '../dbt/engine.js';
 import { CHECKED_LEAVE, CheckedStepper, acWatchRegistrar } from './checked.js';
 
@@ -41,6 +43,7 @@ export interface EngineOptions {
 }
 
 const IX_EXIT = OFF_EXIT_REQUEST >>> 2;
+const IX_FLAGS = OFF_RFLAGS >>> 2;
 
 /**
  * The interpreter with every handler set (the general-purpose and the system instructions), and
@@ -68,6 +71,15 @@ export function createEngine(ctx: SystemContext, opts: EngineOptions = {}): Engi
           if (r !== CHECKED_LEAVE) return r;
         }
         checked.leave();
+        if (rfPending(u32)) {
+          // RF = 1 from IRET or a task switch: one instruction alone, then RF is cleared (debug.ts)
+          if (ctx.views.getNum(OFF_INSN_COUNT) >= stopAt) return RUN_LIMIT;
+          u32[IX_EXIT] &= ~EXIT_CHECK;
+          const r = interp.step();
+          if ((u32[IX_EXIT] & EXIT_CHECK) === 0) u32[IX_FLAGS] &= ~FLAG_RF; // not loaded again
+          if (r === RUN_LIMIT || (r === RUN_EXIT_REQUEST && u32[IX_EXIT] === EXIT_CHECK)) continue;
+          return r;
+        }
         const r = inner.run(stopAt);
         if (r !== RUN_EXIT_REQUEST || (u32[IX_EXIT] & EXIT_CHECK) === 0) return r;
         u32[IX_EXIT] &= ~EXIT_CHECK;

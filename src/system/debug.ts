@@ -11,12 +11,16 @@
  * after the instruction and the run loop switches modes: MOV DR7, MOV CR0, POPF, IRET, SYSRET,
  * STAC and task switches (wired in machine/engine.ts, interp/system-cr.ts and task.ts).
  *
+ * RF (resume flag) gets the same treatment outside the checked mode: the engines never clear it,
+ * so when IRET or a task switch loads RF = 1 the run loop runs the next instruction alone and then
+ * clears RF, as the SDM says, unless that instruction loaded it again.
+ *
  * DR7 (SDM Fig. 17-1): L0/G0..L3/G3 in bits 0-7; for breakpoint n, R/Wn in bits 16+4n (00 execute,
  * 01 data write, 10 I/O (CR4.DE; not supported: CR4.DE cannot be set), 11 data read or write) and
  * LENn in bits 18+4n (00 1 byte, 01 2, 10 8, 11 4 bytes; the address is masked to the length).
  */
 import {
-  CR0_AM, EFER_LMA, FLAG_AC, OFF_CR0, OFF_DR0, OFF_EFER, OFF_EXIT_REQUEST, OFF_RFLAGS, type StateViews,
+  CR0_AM, EFER_LMA, FLAG_AC, FLAG_RF, OFF_CR0, OFF_DR0, OFF_EFER, OFF_EXIT_REQUEST, OFF_RFLAGS, type StateViews,
 } from '../cpu/state.js';
 import type { Mmu } from '../mmu/mmu.js';
 
@@ -51,10 +55,18 @@ export function checkWanted(u32: Uint32Array): boolean {
   return (u32[IX_DR7] & DR7_ENABLES) !== 0 || (u32[IX_CR0] & u32[IX_FLAGS] & CR0_AM & FLAG_AC) !== 0;
 }
 
-/** Called after anything that may have made `checkWanted` true: stop the engine after this instruction. */
+/** True when RFLAGS.RF is set: the run loop must clear it after the next instruction completes. */
+export function rfPending(u32: Uint32Array): boolean {
+  return (u32[IX_FLAGS] & FLAG_RF) !== 0;
+}
+
+/**
+ * Called after anything that may have made `checkWanted` true, or loaded RF (IRET, a task switch):
+ * stop the engine after this instruction.
+ */
 export function requestCheck(views: StateViews): void {
   const u32 = views.u32;
-  if (checkWanted(u32)) u32[IX_EXIT] |= EXIT_CHECK;
+  if (checkWanted(u32) || rfPending(u32)) u32[IX_EXIT] |= EXIT_CHECK;
 }
 
 /** True when alignment faults are on for CPL-3 data accesses (CR0.AM and RFLAGS.AC). */

@@ -151,6 +151,21 @@ describe.each(ENGINES)('engine %s: instruction breakpoints', (engine) => {
     expect(n.frame(0)).toBe(CODE + 1);
   });
 
+  it('without breakpoints too, RF loaded by IRETQ lasts one instruction (seen in a #UD frame)', () => {
+    // iretq to CODE+16: [nop;] ud2 (0F 0B). #UD pushes RFLAGS as it is: RF still 1 on the first
+    // instruction after IRETQ, cleared once one instruction completed.
+    for (const nop of [false, true]) {
+      const m = vm(engine, [...IRETQ, ...new Array<number>(14).fill(0x90), ...(nop ? [0x90] : []), 0x0f, 0x0b]);
+      const sp = KERNEL_STACK - 40;
+      put(m.ctx, sp, [CODE + 16, 0, 0x28, 0, 0x10002, 0, KERNEL_STACK, 0, 0x10, 0]);
+      m.ctx.views.set64(gprOffset(REG_RSP), sp, 0);
+      m.run();
+      expect(m.vector()).toBe(6);
+      expect(m.frame(0)).toBe(CODE + 16 + (nop ? 1 : 0));
+      expect(m.frame(2) & FLAG_RF, `nop first: ${nop}`).toBe(nop ? 0 : FLAG_RF);
+    }
+  });
+
   it('DR7.GD makes MOV DR a #DB fault with DR6.BD, and clears GD', () => {
     const m = vm(engine, [0x0f, 0x23, 0xc0, HLT]); // mov dr0, rax
     setDr(m.ctx, 7, 0x400 | (1 << 13));
