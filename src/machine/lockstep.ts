@@ -2,9 +2,9 @@
  * `--lockstep`: the translator checked against the interpreter while it runs (issue 6). A second
  * Machine, the *reference*, holds the same image and runs the interpreter alone. After every block
  * the translator ran (DbtOptions.onBlock, which also keeps blocks unlinked so control comes back
- * after each one) the reference is stepped to the same instruction count, with the run loop's own
- * rules (timers fired at their deadlines, HLT skipping to the next deadline), so both see the same
- * device inputs; then the user-visible CPU state is compared: general registers, RIP, RFLAGS,
+ * after each one) the reference is stepped to the same instruction count, its timers fired where
+ * the DUT's run loop fires them (after each engine run, and from deadline to deadline while
+ * halted), so both see the same device inputs; then the user-visible CPU state is compared: general registers, RIP, RFLAGS,
  * segment registers, descriptor-table and control registers, MSRs, XMM, CPL, mode, the halted and
  * interrupt-shadow words, the instruction count, and the serial output so far. Guest RAM is
  * compared as a whole every `memEvery` instructions, when a register differs and at the end (a
@@ -23,8 +23,8 @@ import { decode } from '../cpu/decoder.js';
 import { disassemble } from '../cpu/disasm.js';
 import { getFlags } from '../cpu/flags.js';
 import {
-  ATTR_L, FLAG_IF, GPR_NAMES64, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_EXIT_REQUEST, OFF_GDTR_BASE,
-  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_LAST_VECTOR, OFF_MODE, OFF_MSR_STAR, OFF_RFLAGS, OFF_RIP,
+  ATTR_L, GPR_NAMES64, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_EXIT_REQUEST, OFF_GDTR_BASE,
+  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_LAST_VECTOR, OFF_MODE, OFF_MSR_STAR, OFF_RIP,
   OFF_XMM, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_LIMIT, SEG_NAMES, SEG_SELECTOR, gprOffset, segOffset, type StateViews,
 } from '../cpu/state.js';
 import type { DbtOptions } from '../dbt/engine.js';
@@ -172,6 +172,7 @@ export class Lockstep {
   /** Starts checking `dut` (its engine was built with `hooks()`). */
   attach(dut: Machine): void {
     this.dut = dut;
+    this.wrapEngine(dut);
   }
 
   /** Console input: the reference catches up to the DUT's instruction count, then both receive it. */
@@ -208,36 +209,69 @@ export class Lockstep {
   }
 
   /**
-   * Runs the reference to `target` instructions as Machine.run would: engine runs bounded by the
-   * next timer deadline, timers fired after each, HLT skipping from deadline to deadline until an
-   * interrupt is pending. False (and a divergence recorded) when it cannot get there.
+   * The DUT's run loop fires timers after each engine run (and while halted, from deadline to
+   * deadline): the reference must fire its timers at exactly those instruction counts, not at its
+   * own deadlines, or a timer armed during a run (whose deadline the run loop did not know when
+   * it chose the run's end) would fire earlier in the reference. So the DUT's engine runs are
+   * wrapped: at their start the reference repeats the halted jumps the run loop made, at their end
+   * it catches up and fires what is due. Between those points it only executes.
+   */
+  private wrapEngine(dut: Machine): void {
+    const e = dut.engine;
+    const run = e.run.bind(e);
+    e.run = (stopAt: number): number => {
+      this.runStart();
+      const r = run(stopAt);
+      this.runEnd();
+      return r;
+    };
+  }
+
+  private runStart(): void {
+    const dut = this.dut;
+    if (dut === null || this.divergence !== null) return;
+    const ref = this.ref;
+    const v = ref.views;
+    const c = dut.instructions();
+    // Machine.waitWhileHalted: jump to the next deadline, fire, wake on a pending interrupt
+    while (v.u32[OFF_HALTED >>> 2] !== 0 && ref.instructions() < c) {
+      ref.clock.advanceTo(Math.min(ref.clock.nextDeadline(), c));
+      ref.clock.fireDue();
+      if (ref.ctx.intc !== null && ref.ctx.intc.hasInterrupt()) v.u32[OFF_HALTED >>> 2] = 0;
+    }
+    if (v.u32[OFF_HALTED >>> 2] !== 0 && dut.views.u32[OFF_HALTED >>> 2] === 0 && ref.ctx.intc !== null && ref.ctx.intc.hasInterrupt()) {
+      v.u32[OFF_HALTED >>> 2] = 0;
+    }
+    this.stepRef(c);
+  }
+
+  private runEnd(): void {
+    const dut = this.dut;
+    if (dut === null || this.divergence !== null) return;
+    if (!this.stepRef(dut.instructions())) return;
+    this.ref.views.u32[OFF_EXIT_REQUEST >>> 2] = 0;
+    this.ref.clock.fireDue();
+  }
+
+  /**
+   * Executes the reference up to `target` instructions, without firing timers (see wrapEngine).
+   * False (and a divergence recorded) when it cannot get there.
    */
   private stepRef(target: number): boolean {
     const ref = this.ref;
     const v = ref.views;
-    for (let guard = 0; ; guard++) {
+    let stuck = 0;
+    for (;;) {
       const now = ref.instructions();
       if (now >= target) return true;
-      if (guard > 10_000_000) return this.diverged(`the interpreter did not reach instruction ${target} (stuck at ${now})`);
-      if (v.u32[OFF_HALTED >>> 2] !== 0) {
-        const intc = ref.ctx.intc;
-        if (intc !== null && intc.hasInterrupt() && (v.lo(OFF_RFLAGS) & FLAG_IF) !== 0) {
-          v.u32[OFF_HALTED >>> 2] = 0;
-          continue;
-        }
-        if ((v.lo(OFF_RFLAGS) & FLAG_IF) === 0 || !ref.clock.hasTimers()) {
-          return this.diverged(`the interpreter halted at instruction ${now}; the translator went on to ${target}`);
-        }
-        ref.clock.advanceTo(Math.min(ref.clock.nextDeadline(), target));
-        ref.clock.fireDue();
-        continue;
-      }
-      const r = ref.engine.run(Math.min(ref.clock.nextDeadline(), target));
+      if (v.u32[OFF_HALTED >>> 2] !== 0) return this.diverged(`the interpreter halted at instruction ${now}; the translator went on to ${target}`);
+      const r = ref.engine.run(target);
       v.u32[OFF_EXIT_REQUEST >>> 2] = 0;
-      ref.clock.fireDue();
       if (r === ENGINE_TRIPLE_FAULT || r === ENGINE_UNSUPPORTED) {
         return this.diverged(`the interpreter stopped (${r === ENGINE_TRIPLE_FAULT ? 'triple fault' : 'unsupported'}: ${ref.ctx.stopReason}) at instruction ${ref.instructions()}`);
       }
+      stuck = ref.instructions() === now ? stuck + 1 : 0;
+      if (stuck > 1000) return this.diverged(`the interpreter did not get past instruction ${now} (translator at ${target})`);
     }
   }
 
