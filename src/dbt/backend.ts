@@ -67,6 +67,8 @@ export interface BackendRegion {
   mode: number;
   user: boolean;
   link: boolean;
+  /** Set by the emitter: direct block-to-block links it compiled (chains, for statistics). */
+  links?: number;
 }
 
 /** Emits one region as an exported function `name` of module m. */

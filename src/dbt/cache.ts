@@ -29,6 +29,10 @@ export class Block {
   compiling = false;
   /** Sequence number of the module that gave `fn`: an older module landing later does not replace it. */
   seq = 0;
+  /** Direct links between blocks compiled into that region (chains), counted once per region. */
+  regionLinks = 0;
+  /** An empty block: the row of the sensitive or privileged instruction at its address, else -1. */
+  trapRow = -1;
   constructor(
     readonly key: number,
     readonly pa: number,

@@ -361,6 +361,7 @@ export class Emitter extends FlagEmitter {
     const savedLf = this.lfDirty;
     const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
     if (k >= 0) {
+      this.rg.links = (this.rg.links ?? 0) + 1;
       this.flushFlags();
       for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
       const n = this.blocks[this.bi].insns.length;

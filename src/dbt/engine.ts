@@ -88,6 +88,8 @@ export interface DbtEngine {
   stats(): Record<string, number>;
   /** Helper calls from translated code by handler name (instructions not inlined), most first. */
   helperCalls(): [string, number][];
+  /** Sensitive/privileged instructions translated user code left to the simulator, by handler name, most first. */
+  sensitiveTraps(): [string, number][];
   /** Drops every translation. */
   flush(): void;
 }
@@ -191,6 +193,8 @@ class Dbt implements DbtEngine {
   /** REP string iterations beyond one per execution in the running block (interp/string.ts). */
   private repExtra = 0;
   private readonly helperByRow: Float64Array;
+  /** Sensitive or privileged instructions handed to the simulator from translated user code, by row. */
+  private readonly trapByRow: Float64Array;
   private jcache: (Block | undefined)[] = new Array(JC_MASK + 1);
   /** Invalidations per physical page, and the pages that stopped being translated because of them. */
   private readonly invalCount = new Map<number, number>();
@@ -209,7 +213,8 @@ class Dbt implements DbtEngine {
     insnsTranslated: 0, insnsHelperBlocks: 0, insnsInterp: 0, blocksTranslated: 0, retranslations: 0, blocksDecoded: 0,
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
     flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regions: 0, regionBlocks: 0, pagesDemoted: 0,
-    modulesPending: 0, modulesStale: 0, compileWaitMs: 0, insnsInRegions: 0,
+    modulesPending: 0, modulesStale: 0, compileWaitMs: 0, insnsInRegions: 0, chainsMade: 0, chainsBroken: 0,
+    sensitiveTraps: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -225,6 +230,7 @@ class Dbt implements DbtEngine {
     this.trace = opts.trace;
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
     this.helperByRow = new Float64Array(tableRows.length);
+    this.trapByRow = new Float64Array(tableRows.length);
     const cpu = interp.cpu;
     const m = cpu.m;
     this.imports = {
@@ -323,6 +329,7 @@ class Dbt implements DbtEngine {
         if (performance.now() > this.returnBy) return this.finish(count, RUN_LIMIT);
         continue;
       }
+      if (b !== null && b.n === 0 && b.trapRow >= 0) this.trapByRow[b.trapRow]++;
       if (b === null || b.n === 0 || count + b.n > stopAt) {
         // Not translatable here (fetch fault, MMIO, an instruction blocks exclude) or would pass
         // stopAt: the interpreter runs the next instruction(s).
@@ -518,6 +525,7 @@ class Dbt implements DbtEngine {
     const modeKey = ((key % 128) + 128) % 128;
     const b = new Block(key, pa, lin, rip, mode, user, code.insns, code.offs, code.bytes, code.endsBranch, gidBase,
       u32[IX_CS_BASE], u32[IX_CS_LIMIT], modeKey);
+    b.trapRow = code.stopRow !== undefined && code.insns.length === 0 ? code.stopRow : -1;
     this.st.blocksDecoded++;
     if (code.insns.length > 0 && this.cache.add(b)) this.ctx.mmu.invalidatePhysPage(Math.floor(pa / 4096));
     return b;
@@ -594,6 +602,8 @@ class Dbt implements DbtEngine {
         return;
       }
       const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number) => number;
+      const links = regions[k].region.links ?? 0;
+      this.st.chainsMade += links;
       members.forEach((x, j) => {
         if (x.seq > seq) return; // a newer translation already landed
         if (x.fn === null) {
@@ -605,6 +615,7 @@ class Dbt implements DbtEngine {
         }
         x.fn = fn;
         x.seq = seq;
+        x.regionLinks = links;
         x.regionIdx = j;
         x.region = members;
       });
@@ -691,6 +702,7 @@ class Dbt implements DbtEngine {
     this.interp.invalidatePage(page);
     const cur = this.cur;
     if (cur !== null && cur.valid && Math.floor(cur.pa / 4096) === page) this.stopFlag = true;
+    this.st.chainsBroken += this.chainsOf(this.cache.pages.get(page));
     const n = this.cache.invalidatePage(page);
     if (n > 0) {
       if (this.trace !== undefined) this.trace('tc', `invalidate page ${hex(page * 4096)}: ${n} blocks`);
@@ -709,8 +721,22 @@ class Dbt implements DbtEngine {
     }
   }
 
+  /** Links compiled into the regions that hold some of `blocks` (each region counted once). */
+  private chainsOf(blocks: Block[] | undefined): number {
+    if (blocks === undefined) return 0;
+    let n = 0;
+    const seen = new Set<Block[]>();
+    for (const b of blocks) {
+      if (b.fn === null || !b.valid || seen.has(b.region)) continue;
+      seen.add(b.region);
+      n += b.regionLinks;
+    }
+    return n;
+  }
+
   flush(): void {
     if (this.trace !== undefined) this.trace('tc', `flush: ${this.cache.count} blocks`);
+    for (const list of this.cache.pages.values()) this.st.chainsBroken += this.chainsOf(list);
     if (this.cur !== null) this.stopFlag = true;
     this.interp.flush();
     this.cache.flush();
@@ -725,18 +751,33 @@ class Dbt implements DbtEngine {
   }
 
   stats(): Record<string, number> {
-    const out: Record<string, number> = { ...this.st, cachedBlocks: this.cache.count };
+    const traps = byName(this.trapByRow);
+    const out: Record<string, number> = {
+      ...this.st, cachedBlocks: this.cache.count, sensitiveTraps: traps.reduce((a, [, n]) => a + n, 0),
+      // translation cost per guest instruction placed in a region, microseconds
+      translateUsPerInsn: this.st.insnsInRegions > 0 ? (this.st.translateMs * 1000) / this.st.insnsInRegions : 0,
+    };
     // the ten most called helpers: what the front end should inline next
     for (const [name, n] of this.helperCalls().slice(0, 10)) out[`helper ${name}`] = n;
+    for (const [name, n] of traps) out[`trap ${name}`] = n;
     return out;
   }
 
   helperCalls(): [string, number][] {
-    const byName = new Map<string, number>();
-    this.helperByRow.forEach((n, row) => {
-      if (n > 0) byName.set(tableRows[row].name, (byName.get(tableRows[row].name) ?? 0) + n);
-    });
-    return [...byName.entries()].sort((a, b) => b[1] - a[1]);
+    return byName(this.helperByRow);
+  }
+
+  /** Sensitive or privileged instructions that translated user code handed to the simulator, by handler name. */
+  sensitiveTraps(): [string, number][] {
+    return byName(this.trapByRow);
   }
 }
 
+/** Per-row counts summed by handler name, most first. */
+function byName(counts: Float64Array): [string, number][] {
+  const m = new Map<string, number>();
+  counts.forEach((n, row) => {
+    if (n > 0) m.set(tableRows[row].name, (m.get(tableRows[row].name) ?? 0) + n);
+  });
+  return [...m.entries()].sort((a, b) => b[1] - a[1]);
+}

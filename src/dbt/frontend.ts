@@ -36,6 +36,8 @@ export interface BlockCode {
   bytes: number;
   /** The last instruction is a control transfer. */
   endsBranch: boolean;
+  /** The row of the privileged or sensitive instruction the block stopped before (the simulator runs it), else -1. */
+  stopRow?: number;
 }
 
 /**
@@ -51,13 +53,17 @@ export function decodeBlock(u8: Uint8Array, ramOff: number, pa: number, ramSize:
   const offs: number[] = [];
   let off = 0;
   let endsBranch = false;
+  let stopRow = -1;
   while (insns.length < MAX_INSNS && pa + off < pageEnd) {
     const d = new Decoded();
     decode(u8, ramOff + pa + off, ramOff + pageEnd, bits, d);
     if (d.status !== DEC_OK) break;
     if (off + d.length > room) break;
     const f = ROW_FLAGS[d.row];
-    if ((f & (F_IOPL | F_SENS)) !== 0 || ((f & F_PRIV) !== 0 && cpl !== 0)) break;
+    if ((f & (F_IOPL | F_SENS)) !== 0 || ((f & F_PRIV) !== 0 && cpl !== 0)) {
+      stopRow = d.row;
+      break;
+    }
     insns.push(d);
     offs.push(off);
     off += d.length;
@@ -66,7 +72,7 @@ export function decodeBlock(u8: Uint8Array, ramOff: number, pa: number, ramSize:
       break;
     }
   }
-  return { insns, offs, bytes: off, endsBranch };
+  return { insns, offs, bytes: off, endsBranch, stopRow };
 }
 
 /**

@@ -185,6 +185,29 @@ describe.skipIf(!hasNasm)('statistics', () => {
     const st = m.dbt!.stats();
     expect(st.insnsTranslated + st.insnsInterp + st.insnsHelperBlocks).toBe(m.views.getNum(OFF_INSN_COUNT));
   });
+
+  it('sensitive instructions user code leaves to the simulator are counted by instruction', () => {
+    // SMSW and SGDT in ring 3 (no UMIP: they complete), PUSHF/POPF: blocks stop before each one
+    const m = new ParityMachine(asm(`mov ecx, 30\nL: smsw eax\n sgdt [${DATA}]\n pushfq\n popfq\n dec ecx\n jnz L\n hlt`),
+      { threshold: 0 });
+    m.run(10_000);
+    expect(Object.fromEntries(m.dbt!.sensitiveTraps())).toEqual({ smswRv: 30, sgdtMs: 30, pushf: 30, popf: 30, hlt: 1 }); // HLT: #GP in ring 3
+    const st = m.dbt!.stats();
+    expect(st.sensitiveTraps).toBe(121);
+    expect(st['trap sgdtMs']).toBe(30);
+  });
+
+  it('chains: links made when a region is installed, broken when its page is invalidated', () => {
+    // a loop of two blocks in one page (two links: the back edge and the fall-through), then a
+    // store into the page invalidates it
+    const m = new ParityMachine(asm(`mov ecx, 50\nL: add eax, ecx\n test ecx, 1\n jz N\n inc ebx\nN: dec ecx\n jnz L\n mov byte [${CODE} + 0x800], 0x90\n hlt`),
+      { threshold: 2 });
+    m.run(10_000);
+    const st = m.dbt!.stats();
+    expect(st.chainsMade).toBeGreaterThan(0);
+    expect(st.chainsBroken).toBe(st.chainsMade);
+    expect(st.invalidations).toBe(1);
+  });
 });
 
 describe.skipIf(!hasNasm)('batches', () => {
