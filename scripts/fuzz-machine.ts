@@ -4,10 +4,11 @@
  * end in a documented stop with no host exception and intact host state; failures are printed with
  * their seeds (re-run one with --seed S --count 1 --verbose). Prints how the cases ended.
  * Run: npx tsx scripts/fuzz-machine.ts --count N --engine interp|dbt --seed S [--budget B] [--trace]
- *      [--sensitive emulate|leak|umip|all] [--tc-index phys|virt|virt-noflush] [--verbose]
+ *      [--sensitive emulate|leak|umip|all] [--tc-index phys|virt|virt-noflush] [--oddities] [--verbose]
  * (--trace runs every case under --trace exec,int, so the disassembler sees the random code too;
  * --sensitive all takes the policy from the seed, seed % 3, and prints the stops per policy;
- * --stop-file F ends the run early, with the summary of the cases run so far, once F exists.)
+ * --stop-file F ends the run early, with the summary of the cases run so far, once F exists;
+ * --oddities adds damaged page tables and odd descriptors to every case: oddities.ts.)
  */
 import { existsSync } from 'node:fs';
 import { runCase } from '../test/robustness/harness.js';
@@ -23,6 +24,7 @@ const engine = arg('--engine', 'interp');
 const budget = Number(arg('--budget', '20000'));
 const verbose = args.includes('--verbose');
 const trace = args.includes('--trace');
+const oddities = args.includes('--oddities');
 const POLICIES = ['emulate', 'leak', 'umip'];
 const allPolicies = arg('--sensitive', 'emulate') === 'all';
 const policy = allPolicies ? 0 : POLICIES.indexOf(arg('--sensitive', 'emulate'));
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
     run++;
     // Every REP iteration counts, so the budget bounds the time (120 s allows for a loaded host).
     const p = allPolicies ? seed % 3 : policy;
-    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 120_000, trace, policy: p, tcIndex });
+    const r = await runCase(seed, { engine: engine as 'interp' | 'dbt', budget, maxMs: 120_000, trace, policy: p, tcIndex, oddities });
     if (r.failure === '' && r.ms > 5000) process.stdout.write(`SLOW seed ${seed} (${r.setting}, ${engine}): ${r.ms.toFixed(0)} ms\n`);
     // Classify stops without their numbers so the summary stays short.
     const kind = `${allPolicies ? `${POLICIES[p]} ` : ''}${r.setting}: ${r.stop ? r.stop.reason.replace(/0x[0-9a-f]+|\b[0-9a-f]{4,}\b|\d+/gi, '#') : 'no stop'}`;

@@ -1,7 +1,8 @@
 // Nothing a guest does may hurt the host: a deterministic sample of the machine fuzz (random and
 // table-driven code in real, protected and long mode, CPL 0 and 3) under both engines. Every case
 // must end in a documented stop with no host exception and the host's own state below guest RAM
-// untouched. Long runs: scripts/fuzz-machine.ts (docs/robustness.md has the counts).
+// untouched; also with damaged page tables and descriptors (oddities.ts). Long runs:
+// scripts/fuzz-machine.ts (docs/robustness.md has the counts).
 import { describe, expect, it } from 'vitest';
 import { CPU_BASE, CPU_SIZE } from '../../src/cpu/state.js';
 import { runCase, SETTINGS, type CaseResult } from './harness.js';
@@ -60,6 +61,17 @@ describe('machine fuzz: random guest code never hurts the host', () => {
       for (let seed = 300_001; seed <= 300_040; seed++) {
         const r = await runCase(seed, { engine: 'dbt', budget: 2000, maxMs: 30_000, policy, tcIndex });
         if (r.failure !== '') failures.push(`policy ${policy} ${tcIndex} seed ${seed}: ${r.failure.split('\n').slice(0, 4).join(' | ')}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  it('with damaged page tables and odd descriptors (oddities.ts): 100 cases per engine, every policy', async () => {
+    const failures: string[] = [];
+    for (const engine of ['interp', 'dbt'] as const) {
+      for (let seed = 400_001; seed <= 400_100; seed++) {
+        const r = await runCase(seed, { engine, budget: 2000, maxMs: 30_000, policy: seed % 3, oddities: true });
+        if (r.failure !== '') failures.push(`${engine} seed ${seed} (${r.setting}): ${r.failure.split('\n').slice(0, 4).join(' | ')}`);
       }
     }
     expect(failures).toEqual([]);

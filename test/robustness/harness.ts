@@ -24,6 +24,7 @@ import { TLB_USED_BYTES } from '../../src/mmu/tlb.js';
 import { Machine, type StopInfo } from '../../src/machine/machine.js';
 import { type FlatDescriptor, encodeDescriptor, setSegment } from '../../src/boot/segdesc.js';
 import { updateMode } from '../../src/system/mode.js';
+import { addOddities, type Layout } from './oddities.js';
 
 export const FUZZ_RAM = 4 << 20;
 
@@ -39,6 +40,12 @@ const CODE_SIZE = 0x1000;
 const HANDLERS = 0x20000; // vector v's handler at HANDLERS + v * 16
 const JUNK = 0x30000; // random data that random pointers and descriptor-table loads may land on
 const JUNK_SIZE = 0x10000;
+
+/** What oddities.ts may damage, and the pages a case cannot do without. */
+const LAYOUT: Layout = {
+  ram: FUZZ_RAM, idt: IDT, pml4: PML4, gdt: GDT, tss: TSS, handlers: HANDLERS, junk: JUNK,
+  critical: [0, 1, 2, 3, 5, 6, 0x10, 0x20, 0x6f, 0x7f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95],
+};
 
 export const SETTINGS = ['real', 'prot32-k', 'prot32-u', 'long64-k', 'long64-u'] as const;
 export type Setting = (typeof SETTINGS)[number];
@@ -326,6 +333,8 @@ export interface CaseOptions {
   /** --sensitive policy (0 emulate, 1 leak, 2 umip) and the translator's --tc-index. */
   policy?: number;
   tcIndex?: 'phys' | 'virt' | 'virt-noflush';
+  /** Damaged paging structures and odd descriptors after the set-up (oddities.ts). */
+  oddities?: boolean;
   /** A directed case: translate CPL 0 code too (the translator's kernelExec 'dbt'). */
   kernelDbt?: boolean;
   /** Run under --trace exec,int (the disassembler and the interrupt log see the random code). */
@@ -375,6 +384,8 @@ export async function runCase(seed: number, opts: CaseOptions): Promise<CaseResu
     if (rng.chance(0.05)) fl |= FLAG_TF;
     if (rng.chance(0.2)) fl |= rng.int(4) << 12;
     m.views.set64(OFF_RFLAGS, opts.rflags ?? fl, 0);
+    // from a stream of their own: the case keeps its seed's code, registers and flags
+    if (opts.oddities === true) addOddities(m, new Rng(seed ^ 0x6a09e667), setting, LAYOUT);
     res.stop = await m.run();
     if (opts.onMachine) opts.onMachine(m);
     if (![0, 3, 4, 5].includes(res.stop.status) && !(res.stop.status & 1 && res.stop.status < 512)) {
