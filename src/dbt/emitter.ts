@@ -32,8 +32,6 @@ const H_ST = 2;
 const P_START = 0;
 const P_PAGEOFF = 1;
 const P_BUDGET = 2;
-/** Largest region whose RET targets are compared against every block entry. */
-const MAX_DYN_LINKS = 24;
 
 
 const MASK_LO = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
@@ -54,6 +52,12 @@ export class Emitter extends FlagEmitter {
   private readonly done: number;
   /** The result code on the way to the shared epilogue. */
   private readonly res: number;
+  /** Dynamic targets (RET, indirect JMP/CALL): page offset, instructions done after the leaving block, target length. */
+  private readonly dynOff: number;
+  private readonly dynDone: number;
+  private readonly dynN: number;
+  /** br_table index of the dispatch case that finds a dynamic target among the blocks (-1: none). */
+  private dispatch = -1;
   private curInsn = 0;
   private stopPending = false;
   /** Registers the region reads or writes (held in locals across its blocks) and writes. */
@@ -80,6 +84,9 @@ export class Emitter extends FlagEmitter {
     this.cur = f.local(I32);
     this.done = f.local(I32);
     this.res = f.local(I32);
+    this.dynOff = f.local(I32);
+    this.dynDone = f.local(I32);
+    this.dynN = f.local(I32);
   }
 
   run(): void {
@@ -105,17 +112,21 @@ export class Emitter extends FlagEmitter {
     // Exits branch to one shared epilogue after the loop, which writes back every register the
     // region writes (locals of used registers are always current: a helper call reloads them), so
     // each exit site carries only its flags and RIP, not up to 16 register stores.
+    // With links, one more case after the blocks: the dispatch for dynamic targets (RET, indirect
+    // jumps), a binary search over the blocks' page offsets shared by every such exit.
+    const cases = this.rg.link ? k + 1 : k;
+    if (this.rg.link) this.dispatch = k;
     f.begin(OP.block, VOID);
     f.begin(OP.loop, VOID);
-    for (let j = k - 1; j >= 0; j--) f.begin(OP.block, VOID);
+    for (let j = cases - 1; j >= 0; j--) f.begin(OP.block, VOID);
     f.get(this.cur);
-    f.code.u8(OP.brTable).uleb(k);
-    for (let j = 0; j < k; j++) f.code.uleb(j);
-    f.code.uleb(k - 1);
+    f.code.u8(OP.brTable).uleb(cases);
+    for (let j = 0; j < cases; j++) f.code.uleb(j);
+    f.code.uleb(cases - 1);
     for (let j = 0; j < k; j++) {
       f.end(); // leaves block j: its code follows
       this.bi = j;
-      this.nest = k - 1 - j; // enclosing `block`s of the later blocks
+      this.nest = cases - 1 - j; // enclosing `block`s of the later cases
       this.headState();
       const b = blocks[j];
       f.get(this.base).i64(b.pageOff, 0).op(OP.i64Add);
@@ -125,6 +136,12 @@ export class Emitter extends FlagEmitter {
       f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
       f.i32(0).i32(j).mem(OP.i32Store, 2, SCRATCH_CUR);
       for (const op of b.ir.ops) this.op(op);
+    }
+    if (this.dispatch >= 0) {
+      f.end();
+      this.nest = 0;
+      this.headState();
+      this.emitDispatch();
     }
     f.end(); // loop
     f.op(OP.unreachable);
@@ -386,8 +403,9 @@ export class Emitter extends FlagEmitter {
   }
 
   /**
-   * Leaves for the RIP in local `t` (RET): when it is the start of a block of the region (compared
-   * against each entry, at most MAX_DYN_LINKS of them), go there directly as goTo does.
+   * Leaves for the RIP in local `t` (RET, indirect JMP/CALL). RIP is stored first; a target inside
+   * the region's page goes to the dispatch case, which enters the block there when there is one
+   * (and the budget allows), else leaves through the epilogue.
    */
   private goToDynamic(t: number): void {
     const f = this.f;
@@ -395,30 +413,61 @@ export class Emitter extends FlagEmitter {
     const savedDirty = Uint8Array.from(this.dirty);
     const savedTag = this.pendTag;
     const savedLf = this.lfDirty;
-    if (this.rg.link && this.blocks.length <= MAX_DYN_LINKS) {
+    f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
+    if (this.dispatch >= 0) {
       this.flushFlags();
       for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
-      const n = this.blocks[this.bi].insns.length;
-      f.get(this.done).i32(n).op(OP.i32Add).set(this.lo); // lo = done after this block
-      // e = 1 when the loop may go on at all
-      f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).get(this.stop).op(OP.i32Or).op(OP.i32Eqz).set(this.e);
-      this.blocks.forEach((b, k) => {
-        f.get(t).get(this.base).op(OP.i64Sub).i64(b.pageOff, 0).op(OP.i64Eq);
-        f.get(this.lo).i32(b.insns.length).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).op(OP.i32And);
-        f.get(this.e).op(OP.i32And);
-        f.begin(OP.if, VOID);
-        f.get(this.lo).set(this.done);
-        f.i32(k).set(this.cur);
-        f.br(OP.br, this.nest + 1);
-        f.end();
-      });
+      f.get(t).get(this.base).op(OP.i64Sub).tee(this.t[3]).i64(4096, 0).op(OP.i64LtU);
+      f.begin(OP.if, VOID);
+      f.get(this.t[3]).op(OP.i32WrapI64).set(this.dynOff);
+      f.get(this.done).i32(this.blocks[this.bi].insns.length).op(OP.i32Add).set(this.dynDone);
+      f.i32(this.dispatch).set(this.cur);
+      f.br(OP.br, this.nest + 1);
+      f.end();
     }
-    f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
     this.leave(0, 0);
     this.loaded.set(savedLoaded);
     this.dirty.set(savedDirty);
     this.pendTag = savedTag;
     this.lfDirty = savedLf;
+  }
+
+  /**
+   * The dispatch case: cur = the block starting at page offset dynOff (a binary search over the
+   * blocks' offsets), entered when found and the budget, the exit request and code-page stores
+   * allow; otherwise the epilogue (RIP is already stored, SCRATCH_CUR/DONE still describe the
+   * block that left).
+   */
+  private emitDispatch(): void {
+    const f = this.f;
+    const sorted = this.blocks.map((b, j) => ({ off: b.pageOff, j, n: b.insns.length })).sort((a, b) => a.off - b.off);
+    f.i32(-1).set(this.cur);
+    const search = (lo: number, hi: number): void => {
+      if (hi - lo <= 4) {
+        for (let i = lo; i < hi; i++) {
+          f.get(this.dynOff).i32(sorted[i].off).op(OP.i32Eq).begin(OP.if, VOID);
+          f.i32(sorted[i].j).set(this.cur).i32(sorted[i].n).set(this.dynN);
+          f.end();
+        }
+        return;
+      }
+      const mid = (lo + hi) >> 1;
+      f.get(this.dynOff).i32(sorted[mid].off).op(OP.i32LtU).begin(OP.if, VOID);
+      search(lo, mid);
+      f.op(OP.else);
+      search(mid, hi);
+      f.end();
+    };
+    search(0, sorted.length);
+    f.get(this.cur).i32(0).op(OP.i32GeS);
+    f.get(this.dynDone).get(this.dynN).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).op(OP.i32And);
+    f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).op(OP.i32Eqz).op(OP.i32And);
+    f.get(this.stop).op(OP.i32Eqz).op(OP.i32And);
+    f.begin(OP.if, VOID);
+    f.get(this.dynDone).set(this.done);
+    f.br(OP.br, 1);
+    f.end();
+    this.leave(0, 0);
   }
 
   // ---- addresses and memory -------------------------------------------------------------------
