@@ -93,14 +93,16 @@ function stringIo(input: boolean, byte: boolean): Handler {
     const a = d.adSize;
     const step = (cpu.u32[OFF_RFLAGS >> 2] & FLAG_DF) !== 0 ? -size : size;
     const rep = d.rep !== 0;
-    let count = rep ? idx(cpu, REG_RCX, a) : 1;
+    // the count in halves: a 64-bit RCX need not fit a double exactly
+    let cLo = !rep ? 1 : a === 2 ? cpu.r16(REG_RCX) : cpu.r32(REG_RCX) | 0;
+    let cHi = rep && a === 8 ? cpu.rHi(REG_RCX) | 0 : 0;
     if (rep) repRetired(cpu, 0, false);
-    if (count === 0) return 0;
+    if ((cLo | cHi) === 0) return 0;
     const reg = input ? REG_RDI : REG_RSI;
     const limit = rep ? repBudget(cpu, REP_CHUNK) : 1;
     const base = rep ? repBase(cpu) : 0;
     let n = 0;
-    while (count > 0 && n < limit) {
+    while ((cLo | cHi) !== 0 && n < limit) {
       if (n !== 0) repLiveCount(cpu, base, n); // a device sees the exact virtual time
       const off = idx(cpu, reg, a);
       if (input) {
@@ -115,12 +117,17 @@ function stringIo(input: boolean, byte: boolean): Handler {
         return cpu.mmu.fault;
       }
       setIdx(cpu, reg, a, wrapIdx(a, off + step));
-      count--;
       n++;
-      if (rep) setIdx(cpu, REG_RCX, a, count);
+      if (a === 8 && cLo === 0) cHi = (cHi - 1) | 0;
+      cLo = a === 2 ? (cLo - 1) & 0xffff : (cLo - 1) | 0;
+      if (!rep) break;
+      if (a === 2) cpu.setR16(REG_RCX, cLo);
+      else if (a === 4) cpu.setR32(REG_RCX, cLo);
+      else cpu.setR64(REG_RCX, cLo, cHi);
     }
-    if (rep) repRetired(cpu, n, false);
-    if (rep && count > 0) cpu.nextRip = cpu.rip; // continue in the next execution
+    if (!rep) return 0;
+    repRetired(cpu, n, false);
+    if ((cLo | cHi) !== 0) cpu.nextRip = cpu.rip; // continue in the next execution
     return 0;
   };
 }
