@@ -106,6 +106,16 @@ describe('REP string instructions count one per iteration', () => {
       expect((await run(engine, ins, 100_000)).s.count).toBe(4 + 5000 + 1);
     });
 
+    it(`${engine}: a 64-bit count above 2^53 stays exact (REP OUTSB and REP STOSB)`, async () => {
+      for (const op of ['outsb', 'stosb']) {
+        const code = asm(`mov rcx, 0x7fffffffffffffff\nmov esi, ${DST}\nmov edi, ${DST}\nmov dx, 0xe9\ncld\n rep ${op}\nhlt`, 64);
+        for (const budget of [5 + 1, 5 + 4096, 5 + 5000]) {
+          const { s } = await run(engine, code, budget);
+          expect(s.machine.views.getBig(gprOffset(REG_RCX)), `${op} ${budget}`).toBe(0x7fffffffffffffffn - BigInt(budget - 5));
+        }
+      }
+    });
+
     it(`${engine}: a run stopped in the middle of a REP resumes to the same end`, async () => {
       const { s } = await run(engine, STOS, 4 + 12_345);
       const m = s.machine;
