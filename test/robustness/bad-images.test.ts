@@ -105,6 +105,14 @@ describe('ringvm run on kernels that misbehave', () => {
     for (const r of runs) expect(clean(r, 4)).toMatch(/instruction limit reached \(200000\) after 200000 instructions/);
   }, T);
 
+  it('a kernel in a REP STOSB of 4 GiB stops at exactly --max-insns (both engines)', async () => {
+    // mov ecx, 0xFFFFFFFF; mov edi, 0x200000; rep stosb: each iteration counts, so the run stops
+    // inside the REP after 2 + 199,998 iterations, long before the stores leave RAM
+    const code = [0xb9, 0xff, 0xff, 0xff, 0xff, 0xbf, 0x00, 0x00, 0x20, 0x00, 0xf3, 0xaa];
+    const runs = await Promise.all(['interp', 'dbt'].map((e) => ringvm(kernel(code), '--max-insns', '200000', '--engine', e)));
+    for (const r of runs) expect(clean(r, 4)).toMatch(/instruction limit reached \(200000\) after 200000 instructions/);
+  }, T);
+
   it('a kernel that triple-faults at once: status 3 and a register dump', async () => {
     // UD2 with the multiboot entry IDTR (the real-mode IVT, read as zeroed gates): #UD, #GP, #DF, shutdown.
     const r = await ringvm(kernel([0x0f, 0x0b]));
