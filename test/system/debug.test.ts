@@ -13,7 +13,7 @@ import {
 } from '../../src/cpu/state.js';
 import { VEC_AC, VEC_DB, VEC_GP } from '../../src/cpu/fault.js';
 import { ENGINE_HALT, ENGINE_LIMIT, createEngine, type Engine } from '../../src/machine/engine.js';
-import { IDT, TSS, long64, makeCtx, put, setIdt, setSeg } from './helpers.js';
+import { IDT, TSS, gate32, long64, makeCtx, prot32, put, setIdt, setSeg } from './helpers.js';
 import { updateMode } from '../../src/system/mode.js';
 
 type Ctx = ReturnType<typeof makeCtx>;
@@ -403,4 +403,37 @@ describe('both engines agree', () => {
     expect(runs[0]).toEqual(runs[1]);
     expect(runs[0][0].split(' ')[0]).toBe(String(VEC_DB));
   });
+});
+
+describe.each(ENGINES)('engine %s: 32-bit protected mode', (engine) => {
+  // CS based at 0x1000: an execute breakpoint names the linear address (base + EIP), not EIP
+  for (const [dr0, hits] of [[CODE + 1, true], [CODE + 1 - 0x1000, false]] as const) {
+    it(`an execute breakpoint at ${dr0.toString(16)} ${hits ? 'hits' : 'does not hit'} the instruction at linear ${(CODE + 1).toString(16)}`, () => {
+      const ctx = makeCtx();
+      prot32(ctx);
+      const v = ctx.views;
+      setIdt(ctx, 256 * 8 - 1);
+      const h = HANDLERS + VEC_DB * 32;
+      const [lo, hi] = gate32(0x08, h, 0xe, 0);
+      put(ctx, IDT + VEC_DB * 8, [lo, hi]);
+      ctx.phys.write8(h, HLT);
+      setSeg(ctx, SEG_CS, 0x08, 0xc09b, 0xffffffff - 0x1000, 0x1000);
+      ctx.phys.writeBytes(CODE, Uint8Array.from([0x90, 0x90, 0x90, HLT]));
+      v.set64(OFF_RIP, CODE - 0x1000, 0);
+      v.set64(gprOffset(REG_RSP), KERNEL_STACK, 0);
+      setDr(ctx, 0, dr0);
+      setDr(ctx, 7, 0x401);
+      const e = createEngine(ctx, { engine, dbt: { threshold: 2, tcSync: true } });
+      let r = e.run(1000);
+      while (r === ENGINE_LIMIT && v.getNum(OFF_INSN_COUNT) < 1000) r = e.run(1000);
+      expect(r).toBe(ENGINE_HALT);
+      if (hits) {
+        expect(v.getNum(OFF_RIP)).toBe(h + 1); // in the #DB handler (CS base 0 there)
+        expect(ctx.phys.read32(KERNEL_STACK - 12)).toBe(CODE + 1 - 0x1000); // pushed EIP
+        expect(dr6(ctx) & 0xf).toBe(1);
+      } else {
+        expect(v.getNum(OFF_RIP)).toBe(CODE + 4 - 0x1000);
+      }
+    });
+  }
 });
