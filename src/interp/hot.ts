@@ -53,15 +53,17 @@ const TAG32 = Int32Array.of(
 );
 const NOT_ARITH = ~FLAGS_ARITH;
 
-/** The high half of the last `ea64`, and of the last 64-bit load. */
+/** The high half of the last `ea64`. */
 let eaHi = 0;
+/** The linear base of the page runHot runs in (a module variable: passing a double boxes it). */
+let pageBase = 0;
 
 /**
- * Host byte offset of a hot kind's memory operand (word a, displacement disp; `next` is the
- * next instruction's address, for RIP-relative operands) when the access of `size` (align mask
+ * Host byte offset of a hot kind's memory operand (word a, displacement disp; `offNext` is the
+ * next instruction's offset in the page, for RIP-relative operands) when the access of `size` (align mask
  * size - 1) hits the TLB entry word `acc` (TE_READ / TE_WRITE) at privilege offset uo, else -1.
  */
-function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, next: number, acc: number, align: number, uo: number): number {
+function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
   const b = (a >> 12) & 31;
   const x = (a >> 17) & 31;
   let lo: number, tag: number;
@@ -69,7 +71,7 @@ function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, next: 
     // 64-bit addressing: the sum in halves (cpu.ea), then the canonical check
     let l: number, h: number;
     if (b === HB_RIP) {
-      const n = next + disp;
+      const n = pageBase + offNext + disp;
       l = n - Math.floor(n / TWO32) * TWO32;
       h = Math.floor(n / TWO32);
     } else {
@@ -103,12 +105,12 @@ function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, next: 
 }
 
 /** The effective address of a LEA (low half returned, high half in eaHi; 64-bit addressing). */
-function ea64(m: Int32Array, a: number, disp: number, next: number): number {
+function ea64(m: Int32Array, a: number, disp: number, offNext: number): number {
   const b = (a >> 12) & 31;
   const x = (a >> 17) & 31;
   let l: number, h: number;
   if (b === HB_RIP) {
-    const n = next + disp;
+    const n = pageBase + offNext + disp;
     l = n - Math.floor(n / TWO32) * TWO32;
     h = Math.floor(n / TWO32);
   } else {
@@ -161,6 +163,33 @@ export function cond(m: Int32Array, cc: number): boolean {
     }
     return (cc & 1) !== 0 ? !r : r;
   }
+  if (sz === 3 && (op === LF_SUB || op === LF_LOGIC)) {
+    const rHi = m[IX_LF_RES_HI];
+    const z = (m[IX_LF_RES] | rHi) === 0;
+    if (op === LF_SUB) {
+      const xHi = m[IX_LF_DST_HI], yHi = m[IX_LF_SRC_HI];
+      const lt = xHi === yHi ? m[IX_LF_DST] >>> 0 < m[IX_LF_SRC] >>> 0 : false;
+      switch (cc >> 1) {
+        case 0: r = ((xHi ^ yHi) & (xHi ^ rHi)) < 0; break;
+        case 1: r = xHi === yHi ? lt : xHi >>> 0 < yHi >>> 0; break;
+        case 2: r = z; break;
+        case 3: r = z || (xHi === yHi ? lt : xHi >>> 0 < yHi >>> 0); break;
+        case 4: r = rHi < 0; break;
+        case 5: return testCond(m, cc);
+        case 6: r = xHi === yHi ? lt : xHi < yHi; break;
+        default: r = z || (xHi === yHi ? lt : xHi < yHi); break;
+      }
+    } else {
+      switch (cc >> 1) {
+        case 0: case 1: r = false; break;
+        case 2: case 3: r = z; break;
+        case 4: case 6: r = rHi < 0; break;
+        case 5: return testCond(m, cc);
+        default: r = z || rHi < 0; break;
+      }
+    }
+    return (cc & 1) !== 0 ? !r : r;
+  }
   return testCond(m, cc);
 }
 
@@ -178,6 +207,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
   const { bits, hk, ha, himm, hdisp } = p;
   const B = long ? 64 : 32;
   const uo = user ? TLB_USER_WORDS : 0;
+  pageBase = pageLin;
   let n = 0;
   loop: while (n < left && bits[off] === B) {
     const a = ha[off];
@@ -254,7 +284,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         const k = hk[off];
         const op = (a >> 8) & 15;
         const toMem = k !== H_ALU_RM32 && op < OP_CMP;
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, toMem ? TE_WRITE : TE_READ, 3, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, toMem ? TE_WRITE : TE_READ, 3, uo);
         if (h < 0) break loop;
         const w = h >>> 2;
         let x: number, y: number;
@@ -291,7 +321,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         const k = hk[off];
         const op = (a >> 8) & 15;
         const toMem = k !== H_ALU_RM64 && op < OP_CMP;
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, toMem ? TE_WRITE : TE_READ, 7, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, toMem ? TE_WRITE : TE_READ, 7, uo);
         if (h < 0) break loop;
         const w = h >>> 2;
         let x: number, xHi: number, y: number, yHi: number;
@@ -353,7 +383,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_ALU_M8R: case H_ALU_M8I: {
         const op = (a >> 8) & 15;
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, op < OP_CMP ? TE_WRITE : TE_READ, 0, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, op < OP_CMP ? TE_WRITE : TE_READ, 0, uo);
         if (h < 0) break loop;
         const x = u8[h];
         const y = (a & HA_IMM) !== 0 ? himm[off] : u8[himm[off]];
@@ -394,7 +424,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_LD32: case H_LD64: case H_LDSXD: {
         const wide = hk[off] === H_LD64;
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, TE_READ, wide ? 7 : 3, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_READ, wide ? 7 : 3, uo);
         if (h < 0) break loop;
         const w = h >>> 2;
         const dst = (a & 15) << 1;
@@ -405,7 +435,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_ST32: case H_ST64: {
         const wide = hk[off] === H_ST64;
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, TE_WRITE, wide ? 7 : 3, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_WRITE, wide ? 7 : 3, uo);
         if (h < 0) break loop;
         const w = h >>> 2;
         const src = (a & 15) << 1;
@@ -415,7 +445,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_STI32: case H_STI64: {
         const wide = hk[off] === H_STI64;
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, TE_WRITE, wide ? 7 : 3, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_WRITE, wide ? 7 : 3, uo);
         if (h < 0) break loop;
         const w = h >>> 2;
         const v = himm[off];
@@ -424,13 +454,13 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         break;
       }
       case H_STI8: case H_ST8: {
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, TE_WRITE, 0, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_WRITE, 0, uo);
         if (h < 0) break loop;
         u8[h] = hk[off] === H_STI8 ? himm[off] : u8[himm[off]];
         break;
       }
       case H_LD8: case H_LDZX8: {
-        const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, TE_READ, 0, uo);
+        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_READ, 0, uo);
         if (h < 0) break loop;
         if (hk[off] === H_LD8) u8[himm[off]] = u8[h];
         else {
@@ -457,7 +487,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         const dst = (a & 15) << 1;
         let lo: number, hi = 0;
         if (long) {
-          lo = ea64(m, a, hdisp[off], pageLin + off + len);
+          lo = ea64(m, a, hdisp[off], off + len);
           hi = eaHi;
         } else {
           const b = (a >> 12) & 31;
@@ -580,7 +610,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       case H_IMUL_RR32: case H_IMUL_RM32: {
         let x: number;
         if (hk[off] === H_IMUL_RM32) {
-          const h = hostAt(m, u32, a, hdisp[off], pageLin + off + len, TE_READ, 3, uo);
+          const h = hostAt(m, u32, a, hdisp[off], off + len, TE_READ, 3, uo);
           if (h < 0) break loop;
           x = m[h >>> 2];
         } else x = m[((a >> 4) & 15) << 1];
