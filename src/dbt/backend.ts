@@ -14,9 +14,10 @@
  *     evaluates its condition from the locals, else asks the `cond` helper;
  *   - loads and stores probe the software TLB inline (docs/mmu.md: one tag compare and an add);
  *     the slow path calls the `ld`/`st` helpers, which run the interpreter's own access path;
- *   - at every block entry the function stores, in scratch words, the block's RIP (ENTRY), its
- *     index (CUR) and the instructions completed in earlier blocks of this call (DONE), so the
- *     engine can count exactly and helpers know their instruction's address.
+ *   - the block's RIP (ENTRY), its index (CUR) and the instructions completed in earlier blocks of
+ *     this call (DONE) live in locals and reach their scratch words at the epilogue and before
+ *     helper calls (DONE alone before memory slow paths), so the engine can count exactly and
+ *     helpers know their instruction's address.
  *
  * Result: 0 when block CUR completed (RIP stored), else (i << 4) | code for instruction i of block
  * CUR: code 1 = the fault the helper recorded, 2 = stop after instruction i (it completed: a store

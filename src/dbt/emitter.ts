@@ -14,7 +14,7 @@ import {
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -52,6 +52,8 @@ export class Emitter extends FlagEmitter {
   private readonly done: number;
   /** The result code on the way to the shared epilogue. */
   private readonly res: number;
+  /** The index of the block running (cur is also the br_table selector, which the dispatch reuses). */
+  private readonly blk: number;
   /** Dynamic targets (RET, indirect JMP/CALL): page offset, instructions done after the leaving block, target length. */
   private readonly dynOff: number;
   private readonly dynDone: number;
@@ -69,10 +71,13 @@ export class Emitter extends FlagEmitter {
   private bi = 0;
   private nest = 0;
   private readonly blocks: BackendBlock[];
+  /** Per block: 1 when it overwrites every arithmetic flag before anything can observe them. */
+  private readonly killsFlags: Uint8Array;
 
   constructor(f: FuncBody, private readonly rg: BackendRegion) {
     super(f);
     this.blocks = rg.blocks;
+    this.killsFlags = new Uint8Array(rg.blocks.length);
     this.base = f.local(I64);
     this.entry = f.local(I64);
     this.t = [f.local(I64), f.local(I64), f.local(I64), f.local(I64)];
@@ -84,6 +89,7 @@ export class Emitter extends FlagEmitter {
     this.cur = f.local(I32);
     this.done = f.local(I32);
     this.res = f.local(I32);
+    this.blk = f.local(I32);
     this.dynOff = f.local(I32);
     this.dynDone = f.local(I32);
     this.dynN = f.local(I32);
@@ -95,6 +101,7 @@ export class Emitter extends FlagEmitter {
     const k = blocks.length;
     blocks.forEach((b, j) => {
       if (this.rg.link) this.blockAt[b.pageOff] = j;
+      this.killsFlags[j] = killsFlagsFirst(b.ir.ops) ? 1 : 0;
       for (const op of b.ir.ops) {
         if (op[0] === IR_GET) this.usedRegs[op[2]] = 1;
         if (op[0] === IR_PUT) this.usedRegs[op[1]] = this.putRegs[op[1]] = 1;
@@ -132,9 +139,7 @@ export class Emitter extends FlagEmitter {
       f.get(this.base).i64(b.pageOff, 0).op(OP.i64Add);
       this.wrapRip();
       f.set(this.entry);
-      f.i32(0).get(this.entry).mem(OP.i64Store, 3, SCRATCH_ENTRY);
-      f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
-      f.i32(0).i32(j).mem(OP.i32Store, 2, SCRATCH_CUR);
+      f.i32(j).set(this.blk);
       for (const op of b.ir.ops) this.op(op);
     }
     if (this.dispatch >= 0) {
@@ -147,7 +152,20 @@ export class Emitter extends FlagEmitter {
     f.op(OP.unreachable);
     f.end(); // epilogue block
     for (let r = 0; r < 16; r++) if (this.putRegs[r] !== 0) f.i32(0).get(this.reg[r]).mem(OP.i64Store, 3, gprOffset(r));
+    this.storeScratch();
     f.get(this.res);
+  }
+
+  /**
+   * The running block's RIP, its index and the instructions done before it, for the engine (after
+   * the function returns) and the helpers (liveCount, a helper's own RIP). Kept in locals while the
+   * region runs and stored only where someone reads them: the epilogue and before helper calls.
+   */
+  private storeScratch(): void {
+    const f = this.f;
+    f.i32(0).get(this.entry).mem(OP.i64Store, 3, SCRATCH_ENTRY);
+    f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
+    f.i32(0).get(this.blk).mem(OP.i32Store, 2, SCRATCH_CUR);
   }
 
   /** The static state every block starts from: used registers in locals, flags in memory. */
@@ -310,6 +328,7 @@ export class Emitter extends FlagEmitter {
         break;
       case IR_HELPER:
         this.sync(true);
+        this.storeScratch();
         f.i32(this.blocks[this.bi].gidBase + a).call(H_EXEC).tee(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
         this.forgetAll();
         // reload now: the epilogue relies on every used register's local being current
@@ -326,15 +345,19 @@ export class Emitter extends FlagEmitter {
         this.leave(1, (this.curInsn << 4) | CODE_GP);
         f.end();
         break;
+      case IR_DIV:
+        this.divide(a !== 0, b, c);
+        break;
       case IR_EXITREL:
         this.goTo(this.blocks[this.bi].pageOff + a);
         break;
       case IR_EXITCC: {
         this.cond(a);
         f.set(this.r);
-        // flags to memory on both paths (a block starts with them there), registers stay
-        this.flushFlags();
         const off = this.blocks[this.bi].pageOff;
+        // flags to memory on both paths (a block starts with them there) unless a target in the
+        // region overwrites them before reading them: goTo then flushes on its own paths
+        if (!this.kills(off + b) && !this.kills(off + c)) this.flushFlags();
         f.get(this.r).begin(OP.if, VOID);
         this.nest++;
         this.goTo(off + b);
@@ -370,6 +393,12 @@ export class Emitter extends FlagEmitter {
    * an exit request or a code-page store says stop, RIP is stored and the function returns.
    * Emits code that ends in a branch or a return (the static state is left unchanged).
    */
+  /** True when `target` (a page offset) starts a block of the region that kills the flags first. */
+  private kills(target: number): boolean {
+    const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
+    return k >= 0 && this.killsFlags[k] !== 0;
+  }
+
   private goTo(target: number): void {
     const f = this.f;
     const savedLoaded = Uint8Array.from(this.loaded);
@@ -379,7 +408,9 @@ export class Emitter extends FlagEmitter {
     const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
     if (k >= 0) {
       this.rg.links = (this.rg.links ?? 0) + 1;
-      this.flushFlags();
+      // a target that sets the flags before anything can read them gets no flag stores on the
+      // link (its memory copy is stale until then); the exit path below still stores them
+      if (this.killsFlags[k] === 0) this.flushFlags();
       for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
       const n = this.blocks[this.bi].insns.length;
       const nk = this.blocks[k].insns.length;
@@ -470,6 +501,52 @@ export class Emitter extends FlagEmitter {
     this.leave(0, 0);
   }
 
+  /**
+   * IR_DIV: T0 = quotient, T1 = remainder of T1:T0 / T2 when that is the common case, which cannot
+   * fault: DIV r32 with EDX below the divisor; IDIV r32 with EDX the sign of EAX (CDQ), a divisor
+   * not 0 and not -1 over INT32_MIN; the 64-bit forms with rDX the zero or sign extension of rAX
+   * (no 128-bit dividend), likewise. Otherwise the helper runs the instruction (its #DE, its wide
+   * division) and rAX/rDX are read back. Registers and flags go to memory on that path only.
+   */
+  private divide(signed: boolean, size: number, i: number): void {
+    const f = this.f;
+    const [t0, t1, t2] = this.t;
+    const x = this.x64;
+    if (size === 4) {
+      if (!signed) {
+        f.get(t2).op(OP.i64Eqz).op(OP.i32Eqz).get(t1).get(t2).op(OP.i64LtU).op(OP.i32And);
+        f.get(t1).i64(32, 0).op(OP.i64Shl).get(t0).op(OP.i64Or).set(x); // EDX:EAX
+      } else {
+        f.get(t0).op(OP.i64Extend32S).set(x); // the dividend when EDX is its sign
+        f.get(t1).get(x).i64(32, 0).op(OP.i64ShrU).op(OP.i64Eq); // EDX == upper half of sext(EAX)
+        f.get(t2).op(OP.i64Extend32S).set(t2);
+        f.get(t2).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.i32And);
+        f.get(t2).i64(-1, -1).op(OP.i64Eq).get(x).i64(0x80000000 | 0, -1).op(OP.i64Eq).op(OP.i32And).op(OP.i32Eqz).op(OP.i32And);
+      }
+    } else if (!signed) {
+      f.get(t1).op(OP.i64Eqz).get(t2).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.i32And);
+      f.get(t0).set(x);
+    } else {
+      f.get(t1).get(t0).i64(63, 0).op(OP.i64ShrS).op(OP.i64Eq);
+      f.get(t2).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.i32And);
+      f.get(t2).i64(-1, -1).op(OP.i64Eq).get(t0).i64(0, 0x80000000 | 0).op(OP.i64Eq).op(OP.i32And).op(OP.i32Eqz).op(OP.i32And);
+      f.get(t0).set(x);
+    }
+    f.begin(OP.if, VOID);
+    f.get(x).get(t2).op(signed ? OP.i64DivS : OP.i64DivU);
+    f.get(x).get(t2).op(signed ? OP.i64RemS : OP.i64RemU).set(t1);
+    f.set(t0);
+    f.op(OP.else);
+    // the helper: the current registers and flags to memory (the static state stays), run the
+    // instruction, leave on its fault, read rAX and rDX back
+    this.sync(false);
+    this.storeScratch();
+    f.i32(this.blocks[this.bi].gidBase + i).call(H_EXEC).tee(this.r).begin(OP.if, VOID).get(this.r).op(OP.return).end();
+    f.i32(0).mem(OP.i64Load, 3, gprOffset(0)).set(t0);
+    f.i32(0).mem(OP.i64Load, 3, gprOffset(2)).set(t1);
+    f.end();
+  }
+
   // ---- addresses and memory -------------------------------------------------------------------
 
   private ea(dst: number, base: number, index: number, scale: number, i: number): void {
@@ -526,6 +603,7 @@ export class Emitter extends FlagEmitter {
       f.op(OP.else);
       // the slow path needs no registers in memory (cpu.rd reads none); a fault leaves through
       // the epilogue, which writes them back for the delivery
+      f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE); // liveCount reads it
       f.i32(gi).i32(size).get(lo).get(addr).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(seg).call(H_LD);
       f.tee(this.r).begin(OP.if, VOID);
       this.leave(2, 0, this.r);
@@ -540,6 +618,7 @@ export class Emitter extends FlagEmitter {
     f.get(val);
     f.mem(size === 1 ? OP.i64Store8 : size === 2 ? OP.i64Store16 : size === 4 ? OP.i64Store32 : OP.i64Store, 0, 0);
     f.op(OP.else);
+    f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
     f.i32(gi).i32(size).get(lo).get(addr).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64);
     f.get(val).op(OP.i32WrapI64).get(val).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(seg).call(H_ST);
     f.tee(this.r).i32(15).op(OP.i32And).i32(CODE_STOP).op(OP.i32Eq).begin(OP.if, VOID);
@@ -553,3 +632,24 @@ export class Emitter extends FlagEmitter {
   }
 }
 
+/**
+ * True when a block's micro-ops set all the lazy or direct flags (FLAGS other than INC/DEC, which
+ * keep CF; FLAGSD) before any op that could observe the flags in memory: a load or store (its slow
+ * path may fault, and the fault is delivered with the flags in memory), a helper, a canonical
+ * check, an exit, a condition.
+ */
+function killsFlagsFirst(ops: number[][]): boolean {
+  for (const o of ops) {
+    switch (o[0]) {
+      case IR_FLAGS:
+        return o[1] !== LF_INC && o[1] !== LF_DEC;
+      case IR_FLAGSD:
+        return true;
+      case IR_INSN: case IR_GET: case IR_PUT: case IR_CONST: case IR_ALU: case IR_EA: case IR_RIPREL:
+        break;
+      default:
+        return false;
+    }
+  }
+  return false;
+}

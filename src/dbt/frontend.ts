@@ -21,7 +21,7 @@ import {
   ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
   FD_SHR, FD_MULU, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
-  IrBlock, T0, T1, T2, T3,
+  IR_DIV, IrBlock, T0, T1, T2, T3,
 } from './ir.js';
 
 /** Longest block, in guest instructions. */
@@ -134,12 +134,18 @@ const K_NEG = 28;
 const K_NOT = 29;
 const K_NOP = 30;
 const K_MUL = 31;
+const K_DIV = 32;
+const K_MOFFS_LD = 33;
+const K_MOFFS_ST = 34;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
 const movsxdRow = tableRows.findIndex((r) => r.name === 'movsxdGvEd');
 const ROW_ALU = new Int8Array(tableRows.length);
 const imulRow = tableRows.findIndex((r) => r.name === 'imulGvEv');
+const idivRow = tableRows.findIndex((r) => r.name === 'idivEv');
+const movALObRow = tableRows.findIndex((r) => r.name === 'movALOb');
+const movObALRow = tableRows.findIndex((r) => r.name === 'movObAL');
 /** Per row: the row itself for the shift-by-1 forms (D0/D1), else -1. */
 const shiftOneRow = Int32Array.from(tableRows, (r) => (/^(shl|shr|sar)(Eb|Ev)1$/.test(r.name) ? r.index : -1));
 const ROW_BYTE = new Uint8Array(tableRows.length);
@@ -154,6 +160,7 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
     jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
     negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP, mulEv: K_MUL,
+    divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
   };
   const names = new Set(tableRows.map((r) => r.name));
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
@@ -356,6 +363,40 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       putReg(ir, d, 2, 4, T3);
       ir.emit(IR_FLAGSD, FD_MULU, 4, T2, 0, T2);
       return true;
+    case K_DIV: {
+      // 32- and 64-bit DIV/IDIV: the divisor (may fault) first, then rDX:rAX; the common cases
+      // divide inline, the rest (#DE, a wide dividend) run the helper; no flags change
+      const size = d.opSize;
+      if (size !== 4 && size !== 8) return false;
+      if (mem) {
+        memOp(T2);
+        ir.emit(IR_LOAD, T2, T2, size, i, d.seg);
+      } else getReg(ir, T2, d, d.rm, size);
+      getReg(ir, T0, d, 0, size);
+      getReg(ir, T1, d, 2, size);
+      ir.emit(IR_DIV, d.row === idivRow ? 1 : 0, size, i);
+      putReg(ir, d, 0, size, T0);
+      putReg(ir, d, 2, size, T1);
+      return true;
+    }
+    case K_MOFFS_LD:
+    case K_MOFFS_ST: {
+      // MOV between the accumulator and an absolute address (no ModRM: check the segment here);
+      // a 64-bit address whose high half is not the sign of its low half goes to the helper (the
+      // EA micro-op extends disp from 32 bits)
+      const sz = d.row === movALObRow || d.row === movObALRow ? 1 : d.opSize;
+      if (long ? d.seg >= SEG_FS : sw === 0 || !(d.seg === SEG_DS || d.seg === SEG_ES || d.seg === SEG_SS)) return false;
+      if (d.adSize === 8 && d.dispHi !== (d.disp < 0 ? -1 : 0)) return false;
+      memOp(T1);
+      if (kind === K_MOFFS_LD) {
+        ir.emit(IR_LOAD, T0, T1, sz, i, d.seg);
+        putReg(ir, d, 0, sz, T0);
+      } else {
+        getReg(ir, T0, d, 0, sz);
+        ir.emit(IR_STORE, T1, T0, sz, i, d.seg);
+      }
+      return true;
+    }
     case K_MOV_ZI:
       constImm(ir, T0, d, size);
       putReg(ir, d, d.rm, size, T0);

@@ -257,6 +257,120 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     expect(r.regs[1]).toBe(7n);
   });
 
+  it('DIV and IDIV of 32 and 64 bits: inline cases, wide dividends and #DE through the helper', () => {
+    // pseudo-random operands (an xorshift in r15) with rDX chosen to hit each path: zero/sign
+    // extension (inline), a small non-trivial rDX (the wide helper case), register and memory
+    // divisors, negative values; checksums in r8..r11
+    const body = `
+      mov r15, 0x9e3779b97f4a7c15
+      mov ecx, 400
+    L: mov rax, r15
+      shl rax, 13
+      xor r15, rax
+      mov rax, r15
+      shr rax, 7
+      xor r15, rax
+      mov rax, r15
+      shl rax, 17
+      xor r15, rax
+      mov rbx, r15
+      shr rbx, 40
+      or rbx, 3
+      mov [${DATA}], rbx
+      ; DIV r32 with EDX 0 (inline), then EDX < divisor but not 0 (inline)
+      mov eax, r15d
+      xor edx, edx
+      div ebx
+      add r8, rax
+      add r9, rdx
+      mov eax, r15d
+      mov edx, ebx
+      shr edx, 1
+      div dword [${DATA}]
+      add r8, rax
+      add r9, rdx
+      ; IDIV r32 after CDQ (inline), negative divisor
+      mov eax, r15d
+      cdq
+      mov esi, ebx
+      neg esi
+      idiv esi
+      add r10, rax
+      add r11, rdx
+      ; IDIV r32 with EDX not the sign of EAX (helper) and a quotient that fits
+      mov eax, r15d
+      mov edx, -1
+      mov esi, 0x7fffffff
+      idiv esi
+      add r10, rax
+      add r11, rdx
+      ; 64-bit: DIV with RDX 0 (inline), RDX small (helper), IDIV after CQO (inline)
+      mov rax, r15
+      xor edx, edx
+      div rbx
+      add r8, rax
+      add r9, rdx
+      mov rax, r15
+      mov edx, 1
+      div rbx
+      add r8, rax
+      add r9, rdx
+      mov rax, r15
+      cqo
+      mov rsi, rbx
+      neg rsi
+      idiv qword [${DATA}]
+      add r10, rax
+      add r11, rdx
+      idiv rsi
+      add r10, rax
+      add r11, rdx
+      dec ecx
+      jnz L`;
+    const r = parity(`${body}
+ mov eax, 7
+ ${HLT_END}`, 100_000);
+    expect(r.regs[8]).not.toBe(0n);
+    // #DE: 32-bit quotient overflow, INT32_MIN / -1, 64-bit MIN / -1, divide by zero from memory
+    for (const de of ['mov edx, 5\n mov eax, 1\n mov ebx, 5\n div ebx', 'mov eax, 0x80000000\n cdq\n mov ebx, -1\n idiv ebx',
+      'mov rax, 0x8000000000000000\n cqo\n mov rbx, -1\n idiv rbx', `mov qword [${DATA}], 0\n xor edx, edx\n div qword [${DATA}]`]) {
+      expect(parity(`mov ecx, 20\nL: mov eax, ecx\n xor edx, edx\n mov ebx, 3\n div ebx\n dec ecx\n jnz L\n ${de}\n mov eax, 1\n hlt`).regs[0] & 0xffn).toBe(0n);
+    }
+  });
+
+  it('MOV between the accumulator and an absolute address (moffs), 64- and 32-bit, and its faults', () => {
+    const loop = (w: string, lim = 'ecx'): string => `
+      mov ecx, 200
+    L: mov rax, [qword ${DATA} + 8]
+      add eax, ecx
+      mov [qword ${DATA} + 16], rax
+      mov al, [qword ${DATA} + 3]
+      mov [qword ${DATA} + 33], al
+      mov ax, [qword ${DATA} + 40]
+      mov [qword ${DATA} + 50], ax
+      mov eax, [qword ${DATA} + 16]
+      add [qword ${DATA} + 8], eax
+      dec ${lim}
+      jnz L
+      ${w}`;
+    // the loop, then a non-canonical moffs (#GP), and a read of an absent page (#PF, CR2)
+    expect(parity(loop('mov eax, [qword 0x123456789abc0]\n hlt')).regs[0] & 0xffn).toBe(13n);
+    expect(parity(loop(`mov eax, [qword ${ABSENT}]\n hlt`)).regs[0] & 0xffn).toBe(14n);
+    const r32 = parity(`
+      mov ecx, 200
+    L: mov eax, [${DATA} + 8]
+      add eax, ecx
+      mov [${DATA} + 16], eax
+      mov al, [${DATA} + 3]
+      mov [${DATA} + 33], al
+      mov [${DATA} + 8], eax
+      dec ecx
+      jnz L
+      mov eax, [${ABSENT}]
+      hlt`, 20_000, 32);
+    expect(r32.regs[0] & 0xffn).toBe(14n);
+  });
+
   it('#DE and #UD and non-canonical RET in the middle of blocks', () => {
     expect(parity('mov eax, 5\n xor ecx, ecx\n add eax, 1\n div ecx\n mov eax, 1\n hlt').regs[0] & 0xffn).toBe(0n);
     expect(parity('mov eax, 5\n add eax, 1\n ud2\n hlt').regs[0] & 0xffn).toBe(6n);
