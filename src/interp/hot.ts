@@ -64,43 +64,51 @@ let pageBase = 0;
  * size - 1) hits the TLB entry word `acc` (TE_READ / TE_WRITE) at privilege offset uo, else -1.
  */
 function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
+  return (a & (1 << 29)) !== 0 ? host64(m, u32, a, disp, offNext, acc, align, uo) : host32(m, u32, a, disp, acc, align, uo);
+}
+
+/** hostAt for 64-bit addressing: the sum in halves (cpu.ea), then the canonical check. */
+function host64(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
   const b = (a >> 12) & 31;
   const x = (a >> 17) & 31;
-  let lo: number, tag: number;
-  if ((a & (1 << 29)) !== 0) {
-    // 64-bit addressing: the sum in halves (cpu.ea), then the canonical check
-    let l: number, h: number;
-    if (b === HB_RIP) {
-      const n = pageBase + offNext + disp;
-      l = n - Math.floor(n / TWO32) * TWO32;
-      h = Math.floor(n / TWO32);
-    } else {
-      l = disp >>> 0;
-      h = disp >> 31;
-      if (b !== HB_NONE) {
-        l += m[b << 1] >>> 0;
-        h += m[(b << 1) + 1];
-      }
-    }
-    if (x !== HB_NONE) {
-      const sc = (a >> 22) & 3;
-      l += (m[x << 1] >>> 0) * (1 << sc);
-      h += sc === 0 ? m[(x << 1) + 1] : m[(x << 1) + 1] << sc;
-    }
-    const hi = (h + Math.floor(l / TWO32)) | 0;
-    if (((hi + 0x8000) >>> 16) !== 0) return -1;
-    lo = l | 0;
-    tag = (lo >>> 24) | (hi << 8);
+  let l: number, h: number;
+  if (b === HB_RIP) {
+    const n = pageBase + offNext + disp;
+    l = n - Math.floor(n / TWO32) * TWO32;
+    h = Math.floor(n / TWO32);
   } else {
-    let l = disp;
-    if (b !== HB_NONE) l += m[b << 1];
-    if (x !== HB_NONE) l += m[x << 1] << ((a >> 22) & 3);
-    lo = l | 0;
-    tag = lo >>> 24;
+    l = disp >>> 0;
+    h = disp >> 31;
+    if (b !== HB_NONE) {
+      l += m[b << 1] >>> 0;
+      h += m[(b << 1) + 1];
+    }
   }
+  if (x !== HB_NONE) {
+    const sc = (a >> 22) & 3;
+    l += (m[x << 1] >>> 0) * (1 << sc);
+    h += sc === 0 ? m[(x << 1) + 1] : m[(x << 1) + 1] << sc;
+  }
+  const hi = (h + Math.floor(l / TWO32)) | 0;
+  if (((hi + 0x8000) >>> 16) !== 0) return -1;
+  const lo = l | 0;
   if ((lo & align) !== 0) return -1;
   const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
-  if (m[e + acc] !== tag) return -1;
+  if (m[e + acc] !== ((lo >>> 24) | (hi << 8))) return -1;
+  return u32[e + TE_HOST] + (lo & 0xfff);
+}
+
+/** hostAt for 32-bit addressing in flat 32-bit code. */
+function host32(m: Int32Array, u32: Uint32Array, a: number, disp: number, acc: number, align: number, uo: number): number {
+  const b = (a >> 12) & 31;
+  const x = (a >> 17) & 31;
+  let l = disp;
+  if (b !== HB_NONE) l += m[b << 1];
+  if (x !== HB_NONE) l += m[x << 1] << ((a >> 22) & 3);
+  const lo = l | 0;
+  if ((lo & align) !== 0) return -1;
+  const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
+  if (m[e + acc] !== lo >>> 24) return -1;
   return u32[e + TE_HOST] + (lo & 0xfff);
 }
 
@@ -598,9 +606,13 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         }
         if (hk[off] === H_RET) {
           n++;
-          off = target - pageLin;
-          if (off >= 0 && off < 4096) continue loop;
-          break loop;
+          const t = target - pageLin;
+          if (t >= 0 && t < 4096) {
+            off = t | 0; // keep `off` a small integer for the compiler
+            continue loop;
+          }
+          cpu.rip = target;
+          return n;
         }
         const r = (a & 15) << 1;
         m[r] = vLo;
