@@ -14,7 +14,7 @@ import {
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -347,6 +347,15 @@ export class Emitter extends FlagEmitter {
         break;
       case IR_DIV:
         this.divide(a !== 0, b, c);
+        break;
+      case IR_COND:
+        this.cond(b);
+        f.op(OP.i64ExtendI32U).set(t[a]);
+        break;
+      case IR_CMOV:
+        f.get(t[c]).get(t[b]);
+        this.cond(a);
+        f.op(OP.select).set(t[b]);
         break;
       case IR_EXITREL:
         this.goTo(this.blocks[this.bi].pageOff + a);

@@ -21,7 +21,7 @@ import {
   ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
   FD_SHR, FD_MULU, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
-  IR_DIV, IrBlock, T0, T1, T2, T3,
+  IR_CMOV, IR_COND, IR_DIV, IrBlock, T0, T1, T2, T3,
 } from './ir.js';
 
 /** Longest block, in guest instructions. */
@@ -137,6 +137,11 @@ const K_MUL = 31;
 const K_DIV = 32;
 const K_MOFFS_LD = 33;
 const K_MOFFS_ST = 34;
+const K_CMOV = 35;
+const K_SETCC = 36;
+const K_CBW = 37;
+const K_CWD = 38;
+const K_XCHG = 39;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -145,6 +150,7 @@ const ROW_ALU = new Int8Array(tableRows.length);
 const imulRow = tableRows.findIndex((r) => r.name === 'imulGvEv');
 const idivRow = tableRows.findIndex((r) => r.name === 'idivEv');
 const movALObRow = tableRows.findIndex((r) => r.name === 'movALOb');
+const xchgAxRow = tableRows.findIndex((r) => r.name === 'xchgZvrAX');
 const movObALRow = tableRows.findIndex((r) => r.name === 'movObAL');
 /** Per row: the row itself for the shift-by-1 forms (D0/D1), else -1. */
 const shiftOneRow = Int32Array.from(tableRows, (r) => (/^(shl|shr|sar)(Eb|Ev)1$/.test(r.name) ? r.index : -1));
@@ -161,6 +167,8 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
     negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP, mulEv: K_MUL,
     divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
+    cmovccGvEv: K_CMOV, setccEb: K_SETCC, cbw: K_CBW, cwd: K_CWD, xchgZvrAX: K_XCHG, xchgEvGv: K_XCHG, xchgEbGb: K_XCHG,
+    nop: K_NOP,
   };
   const names = new Set(tableRows.map((r) => r.name));
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
@@ -377,6 +385,48 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       ir.emit(IR_DIV, d.row === idivRow ? 1 : 0, size, i);
       putReg(ir, d, 0, size, T0);
       putReg(ir, d, 2, size, T1);
+      return true;
+    }
+    case K_CMOV:
+      // the source is read (and may fault) whatever the condition; a 32-bit CMOV zero-extends the
+      // destination even when the condition is false (PUT of 4 bytes does)
+      if (mem) {
+        memOp(T0);
+        ir.emit(IR_LOAD, T0, T0, size, i, d.seg);
+      } else getReg(ir, T0, d, d.rm, size);
+      getReg(ir, T1, d, d.reg, size);
+      ir.emit(IR_CMOV, d.cond, T1, T0);
+      putReg(ir, d, d.reg, size, T1);
+      return true;
+    case K_SETCC:
+      ir.emit(IR_COND, T0, d.cond);
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_STORE, T1, T0, 1, i, d.seg);
+      } else putReg(ir, d, d.rm, 1, T0);
+      return true;
+    case K_CBW:
+      // AX = sext(AL), EAX = sext(AX), RAX = sext(EAX)
+      getReg(ir, T0, d, 0, d.opSize >> 1);
+      ir.emit(IR_ALU, ALU_SEXT, d.opSize >> 1, T0, T0, T0);
+      putReg(ir, d, 0, d.opSize, T0);
+      return true;
+    case K_CWD:
+      // rDX = the sign of rAX, all ones or zero
+      getReg(ir, T0, d, 0, d.opSize);
+      if (d.opSize !== 8) ir.emit(IR_ALU, ALU_SEXT, d.opSize, T0, T0, T0);
+      ir.emit(IR_CONST, T1, 63, 0);
+      ir.emit(IR_ALU, ALU_SAR, 8, T2, T0, T1);
+      putReg(ir, d, 2, d.opSize, T2);
+      return true;
+    case K_XCHG: {
+      // register forms only (XCHG with memory is locked: the helper)
+      if (mem) return false;
+      const a = d.row === xchgAxRow ? 0 : d.reg;
+      getReg(ir, T0, d, a, size);
+      getReg(ir, T1, d, d.rm, size);
+      putReg(ir, d, a, size, T1);
+      putReg(ir, d, d.rm, size, T0);
       return true;
     }
     case K_MOFFS_LD:

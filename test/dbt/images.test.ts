@@ -56,20 +56,20 @@ describe('guest images: translator vs interpreter', () => {
 
 describe('asynchronous compilation', () => {
   it('bench64: the same output and count with background compiles as with --tc-sync; modules land and run', async () => {
-    const ref = await bootArgs('bench64.bin', 'iters=1', { tcSync: true });
-    const got = await bootArgs('bench64.bin', 'iters=1', {});
+    const ref = await bootArgs('bench64.bin', 'iters=3', { tcSync: true });
+    const got = await bootArgs('bench64.bin', 'iters=3', {});
     expect(got.serial).toBe(ref.serial);
-    expect(got.serial).toMatch(/checksum=0x[0-9a-f]+ iterations=1/);
+    expect(got.serial).toMatch(/checksum=0x[0-9a-f]+ iterations=3/);
     expect(got.count).toBe(ref.count);
     expect(got.status).toBe(ref.status);
-    // the background module was installed and ran (the wait is spent in the interpreter)
+    // a background module was installed and ran (the wait is spent in the interpreter); another
+    // may still be compiling when the guest stops
     expect(got.stats!.modules).toBeGreaterThan(0);
     expect(got.stats!.insnsTranslated).toBeGreaterThan(0);
-    expect(got.stats!.modulesPending).toBe(0);
     expect(got.stats!.compileWaitMs).toBeGreaterThan(0);
     // synchronous compiles never wait and are reproducible
     expect(ref.stats!.compileWaitMs).toBe(0);
-    const again = await bootArgs('bench64.bin', 'iters=1', { tcSync: true });
+    const again = await bootArgs('bench64.bin', 'iters=3', { tcSync: true });
     const counters = (st: Record<string, number>) => Object.entries(st).filter(([k]) => !/Ms$|UsPer/.test(k)); // not the times
     expect(counters(again.stats!)).toEqual(counters(ref.stats!));
   }, 60_000);

@@ -371,6 +371,50 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     expect(r32.regs[0] & 0xffn).toBe(14n);
   });
 
+  it('CMOVcc (every condition, 16/32/64-bit, register and memory), SETcc to memory, XCHG, CBW..CQO', () => {
+    const conds = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+    const per = conds.map((c, k) => `
+      cmp eax, ${k * 0x11111111 | 0}
+      cmov${c} r8d, ecx
+      cmov${c} r9, [${DATA} + ${k * 8}]
+      cmov${c} r10w, dx
+      set${c} [${DATA} + 512 + ${k}]
+      add r11, r8
+      add r11, r9
+      add r11, r10`).join('');
+    const r = parity(`
+      mov ecx, 120
+    L: imul eax, ecx, 0x2f1b3d9
+      mov edx, eax
+      shr edx, 3
+      mov r8, -1
+      mov r9, rcx
+      mov r10, rax
+      ${per}
+      xchg eax, edx
+      xchg r11, rbx
+      xchg cl, dh
+      xchg ch, dl
+      xchg cl, dh
+      xchg ch, dl
+      xchg r12d, eax
+      cbw
+      cwde
+      cdqe
+      cwd
+      cdq
+      cqo
+      add r13, rdx
+      add r13, rax
+      dec ecx
+      jnz L
+      ; a CMOV whose condition is false still reads (and faults on) its source
+      xor eax, eax
+      cmovnz eax, [${ABSENT}]
+      hlt`, 200_000);
+    expect(r.regs[0] & 0xffn).toBe(14n);
+  });
+
   it('#DE and #UD and non-canonical RET in the middle of blocks', () => {
     expect(parity('mov eax, 5\n xor ecx, ecx\n add eax, 1\n div ecx\n mov eax, 1\n hlt').regs[0] & 0xffn).toBe(0n);
     expect(parity('mov eax, 5\n add eax, 1\n ud2\n hlt').regs[0] & 0xffn).toBe(6n);
