@@ -5,7 +5,7 @@
  * `ips` (guest instructions per guest second, `--ips`) converts to seconds for the devices that
  * count in real units (PIT, LAPIC timer, RTC).
  */
-import { OFF_INSN_COUNT, OFF_NEXT_DEADLINE, type StateViews } from '../cpu/state.js';
+import { OFF_EXIT_REQUEST, OFF_INSN_COUNT, OFF_NEXT_DEADLINE, type StateViews } from '../cpu/state.js';
 import type { Clock, TimerOwner } from '../devices/device.js';
 
 export const DEFAULT_IPS = 100_000_000;
@@ -36,6 +36,10 @@ export class VirtualClock implements Clock {
   }
 
   schedule(owner: TimerOwner, at: number): void {
+    // A deadline earlier than the published one may fall inside the engine run that is going on
+    // (a guest programming the PIT or LAPIC timer): ask the engine to return at the next boundary
+    // so the run loop stops the next run there, instead of firing the timer late at the run's end.
+    if (at < this.views.getNum(OFF_NEXT_DEADLINE)) this.views.u32[OFF_EXIT_REQUEST >>> 2] |= 1;
     const i = this.owners.indexOf(owner);
     if (i >= 0) this.deadlines[i] = at;
     else {

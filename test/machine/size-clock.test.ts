@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OFF_INSN_COUNT, OFF_NEXT_DEADLINE, RAM_BASE, StateViews } from '../../src/cpu/state.js';
+import { OFF_EXIT_REQUEST, OFF_INSN_COUNT, OFF_NEXT_DEADLINE, RAM_BASE, StateViews } from '../../src/cpu/state.js';
 import { VirtualClock } from '../../src/machine/clock.js';
 import { parseMemSize } from '../../src/machine/size.js';
 
@@ -36,5 +36,23 @@ describe('VirtualClock', () => {
     clock.fireDue();
     expect(fired).toEqual(['b@600', 'a@600']);
     expect(clock.hasTimers()).toBe(false);
+  });
+
+  it('asks the running engine to stop when a timer is armed earlier than the deadline it runs to', () => {
+    const views = new StateViews(new WebAssembly.Memory({ initial: RAM_BASE / 65536 + 1, maximum: RAM_BASE / 65536 + 1 }));
+    const clock = new VirtualClock(views, 1000);
+    const exitRequest = (): number => views.u32[OFF_EXIT_REQUEST >>> 2];
+    const t = { onTimer: () => undefined };
+    const u = { onTimer: () => undefined };
+    clock.schedule(t, 1000); // earlier than "never": a run to the old deadline must be cut short
+    expect(exitRequest()).toBe(1);
+    views.u32[OFF_EXIT_REQUEST >>> 2] = 0;
+    clock.schedule(u, 5000); // later than 1000: the run already stops at 1000
+    expect(exitRequest()).toBe(0);
+    clock.schedule(u, 400); // re-armed earlier, as a guest reprogramming its timer
+    expect(exitRequest()).toBe(1);
+    views.u32[OFF_EXIT_REQUEST >>> 2] = 2; // another request bit (the checked mode's) is kept
+    clock.schedule(t, 100);
+    expect(exitRequest()).toBe(3);
   });
 });
