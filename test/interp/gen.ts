@@ -12,12 +12,14 @@
  */
 import { tableRows, type TableRow } from '../../src/cpu/table.js';
 import {
-  F_BRANCH, F_INV64, F_ONLY64, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
+  F_BRANCH, F_INV64, F_IOPL, F_ONLY64, F_PRIV, F_SSE, F_STRING, F_X87, IMM_IWIB, IMM_JB, IMM_JZ, IMM_O,
 } from '../../src/cpu/table-defs.js';
 import { DEC_OK, Decoded } from '../../src/cpu/decoded.js';
 import { decode } from '../../src/cpu/decoder.js';
 import { FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } from '../../src/cpu/state.js';
-import { exclusionReason } from './gen-exclusions.js';
+import { EXCLUDED_QEMU, exclusionReason } from './gen-exclusions.js';
+import { GP_REGISTRARS, missingHandlers } from '../../src/interp/dispatch.js';
+import { SYSTEM_REGISTRARS } from '../../src/interp/system-register.js';
 
 export const SCRATCH_BASE = 0x10000000;
 const CODE_BASE = 0x20000000;
@@ -120,6 +122,8 @@ function parseSpec(spec: string): Spec {
 export interface GenRow {
   row: TableRow;
   spec: Spec;
+  /** Always faults at CPL 3 (privileged, IOPL, UD0-2, not implemented): drawn 5 times less often. */
+  faults: boolean;
 }
 
 /**
@@ -127,24 +131,36 @@ export interface GenRow {
  * row valid in the mode that gen-exclusions.ts does not list. Privileged, IOPL-sensitive and
  * absent-feature rows are drawn too: at CPL 3 they must raise the same #GP/#UD as on the host.
  */
-export function candidateRows(bits: 64 | 32 = 64): GenRow[] {
+export function candidateRows(bits: 64 | 32 = 64, qemu = false): GenRow[] {
   const out: GenRow[] = [];
+  const missing = new Set(missingHandlers([...GP_REGISTRARS, ...SYSTEM_REGISTRARS]));
   for (const row of tableRows) {
     if ((row.flags & (F_SSE | F_X87 | (bits === 64 ? F_INV64 : F_ONLY64))) !== 0) continue;
     if (exclusionReason(row.name, row.spec, bits) !== undefined) continue;
-    out.push({ row, spec: parseSpec(row.spec) });
+    if (qemu && (EXCLUDED_QEMU[row.name] ?? EXCLUDED_QEMU[`${row.name}@${row.spec}`]) !== undefined) continue;
+    const faults = (row.flags & (F_PRIV | F_IOPL)) !== 0 || missing.has(row.name) || row.name.startsWith('ud');
+    out.push({ row, spec: parseSpec(row.spec), faults });
   }
   return out;
+}
+
+/**
+ * The rows that exist only outside 64-bit mode (BCD, PUSHA/POPA, INC/DEC 40-4F, PUSH ES/CS/SS/DS,
+ * BOUND, ARPL, SALC ...) drawn three times as often as the others: the QEMU pass's focus.
+ */
+export function only32Focus(rows: GenRow[]): GenRow[] {
+  const only = rows.filter((g) => (g.row.flags & F_INV64) !== 0);
+  return [...only, ...only, ...rows];
 }
 
 const POINTER_REGS = [3, 5, 6, 7];
 
 /** Encodes one instance of `g` into bytes, or null when the decoder does not agree. */
-export function encodeRow(g: GenRow, rng: Rng, d: Decoded, bits: 64 | 32 = 64): Uint8Array | null {
+export function encodeRow(g: GenRow, rng: Rng, d: Decoded, bits: 64 | 32 = 64, addr16Chance = 0.15): Uint8Array | null {
   const s = g.spec;
   const b: number[] = [];
   // 16-bit addressing reaches scratch only through FS (based at SCRATCH_BASE in 32-bit cases)
-  const addr16 = bits === 32 && rng.chance(0.15);
+  const addr16 = bits === 32 && rng.chance(addr16Chance);
   if (addr16) b.push(0x67, 0x64);
   // 66 on near branches: Intel ignores it in 64-bit mode (as ringvm does), AMD hosts honour it.
   const branch = (g.row.flags & F_BRANCH) !== 0 && bits === 64;
@@ -361,7 +377,7 @@ function template(name: string, rng: Rng, at: number, bits: 64 | 32): [Uint8Arra
 }
 
 /** One random case of `n` instructions. */
-export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64): GenCase {
+export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64, addr16Chance = 0.15): GenCase {
   const d = new Decoded();
   const parts: Uint8Array[] = [];
   const names: string[] = [];
@@ -371,6 +387,7 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
   const smallRegs: number[] = [];
   while (names.length < n) {
     const g = rows[rng.int(rows.length)]!;
+    if (g.faults && rng.chance(0.8)) continue; // a fault ends the case: keep most cases running
     if (TEMPLATE.has(g.row.name)) {
       const at = parts.reduce((a, p) => a + p.length, 0);
       const [setup, insn] = template(g.row.name, rng, at, bits);
@@ -382,7 +399,7 @@ export function genCase(rows: GenRow[], rng: Rng, n: number, bits: 64 | 32 = 64)
       if (g.row.name === 'popf') taint = 0; // POPF defines every flag
       continue;
     }
-    const bytes = encodeRow(g, rng, d, bits);
+    const bytes = encodeRow(g, rng, d, bits, addr16Chance);
     if (bytes === null) continue;
     const [rd, def0, undef] = flagEffects(g.row.name, d);
     const def = d.rep !== 0 && (g.row.flags & F_STRING) !== 0 ? 0 : def0; // a zero count defines nothing
