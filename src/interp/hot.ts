@@ -19,21 +19,28 @@
  * then runs it through its handler, which also raises any fault. test/interp/hotpath.test.ts
  * compares this loop with the handlers on random instruction sequences.
  */
-import {
-  IX_FLAGS, IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI,
-  LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, PARITY, lazyCF, testCond,
-} from '../cpu/flags.js';
-import { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } from '../cpu/state.js';
-import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS, TLB_WORD } from '../mmu/tlb.js';
-import { OP_ADD, OP_CMP, OP_OR, OP_SUB, OP_XOR } from './alu.js';
+import * as F from '../cpu/flags.js';
+import * as S from '../cpu/state.js';
+import * as T from '../mmu/tlb.js';
+import * as A from './alu.js';
+import * as P from './hot-prep.js';
 import type { Cpu } from './cpu.js';
-import {
-  HA_IMM, HB_NONE, HB_RIP, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R, H_ALU_MI32, H_ALU_MI64, H_ALU_MR32,
-  H_ALU_MR64, H_ALU_RI32, H_ALU_RI64, H_ALU_RM32, H_ALU_RM64, H_ALU_RR32, H_ALU_RR64, H_CALL, H_CMOV32, H_IMUL_RM32,
-  H_IMUL_RR32, H_INCDEC32, H_INCDEC64, H_JCC, H_JMP, H_LD32, H_LD64, H_LD8, H_LDSXD, H_LDZX8, H_LEA32, H_LEA64,
-  H_MOVSXD, H_MOV_RI32, H_MOV_RI64, H_MOV_RR32, H_MOV_RR64, H_POP, H_PUSH, H_RET, H_SETCC, H_SHIFT32, H_SHIFT64,
-  H_ST32, H_ST64, H_ST8, H_STI32, H_STI64, H_STI8, H_ZX8,
-} from './hot-prep.js';
+import { cond, ea64, eaHigh, hostAt, setHotPage } from './hot-operand.js';
+
+// Local copies of the imported constants. An imported binding is live: V8 loads it from its
+// module cell at every use and cannot fold it, so a `switch` over imported case labels became a
+// chain of loads and compares and every flag-word index a load (bench/interp.ts: 58 MIPS per CPU
+// second with the imports used directly, 105 with these copies).
+const { IX_FLAGS, IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI,
+  LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB, PARITY, lazyCF } = F;
+const { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } = S;
+const { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS, TLB_WORD } = T;
+const { OP_ADD, OP_CMP, OP_OR, OP_SUB, OP_XOR } = A;
+const { HA_IMM, HB_NONE, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R, H_ALU_MI32, H_ALU_MI64, H_ALU_MR32,
+  H_ALU_MR64, H_ALU_RI32, H_ALU_RI64, H_ALU_RM32, H_ALU_RM64, H_ALU_RR32, H_ALU_RR64, H_CALL, H_CMOV32,
+  H_IMUL_RM32, H_IMUL_RR32, H_INCDEC32, H_INCDEC64, H_JCC, H_JMP, H_LD32, H_LD64, H_LD8, H_LDSXD, H_LDZX8, H_LEA32,
+  H_LEA64, H_MOVSXD, H_MOV_RI32, H_MOV_RI64, H_MOV_RR32, H_MOV_RR64, H_POP, H_PUSH, H_RET, H_SETCC, H_SHIFT32,
+  H_SHIFT64, H_ST32, H_ST64, H_ST8, H_STI32, H_STI64, H_STI8, H_ZX8 } = P;
 
 /** The packed arrays of one cached page (interpreter.ts's PageCache). */
 export interface HotPage {
@@ -53,154 +60,6 @@ const TAG32 = Int32Array.of(
 );
 const NOT_ARITH = ~FLAGS_ARITH;
 
-/** The high half of the last `ea64`. */
-let eaHi = 0;
-/** The linear base of the page runHot runs in (a module variable: passing a double boxes it). */
-let pageBase = 0;
-
-/**
- * Host byte offset of a hot kind's memory operand (word a, displacement disp; `offNext` is the
- * next instruction's offset in the page, for RIP-relative operands) when the access of `size` (align mask
- * size - 1) hits the TLB entry word `acc` (TE_READ / TE_WRITE) at privilege offset uo, else -1.
- */
-function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
-  return (a & (1 << 29)) !== 0 ? host64(m, u32, a, disp, offNext, acc, align, uo) : host32(m, u32, a, disp, acc, align, uo);
-}
-
-/** hostAt for 64-bit addressing: the sum in halves (cpu.ea), then the canonical check. */
-function host64(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
-  const b = (a >> 12) & 31;
-  const x = (a >> 17) & 31;
-  let l: number, h: number;
-  if (b === HB_RIP) {
-    const n = pageBase + offNext + disp;
-    l = n - Math.floor(n / TWO32) * TWO32;
-    h = Math.floor(n / TWO32);
-  } else {
-    l = disp >>> 0;
-    h = disp >> 31;
-    if (b !== HB_NONE) {
-      l += m[b << 1] >>> 0;
-      h += m[(b << 1) + 1];
-    }
-  }
-  if (x !== HB_NONE) {
-    const sc = (a >> 22) & 3;
-    l += (m[x << 1] >>> 0) * (1 << sc);
-    h += sc === 0 ? m[(x << 1) + 1] : m[(x << 1) + 1] << sc;
-  }
-  const hi = (h + Math.floor(l / TWO32)) | 0;
-  if (((hi + 0x8000) >>> 16) !== 0) return -1;
-  const lo = l | 0;
-  if ((lo & align) !== 0) return -1;
-  const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
-  if (m[e + acc] !== ((lo >>> 24) | (hi << 8))) return -1;
-  return u32[e + TE_HOST] + (lo & 0xfff);
-}
-
-/** hostAt for 32-bit addressing in flat 32-bit code. */
-function host32(m: Int32Array, u32: Uint32Array, a: number, disp: number, acc: number, align: number, uo: number): number {
-  const b = (a >> 12) & 31;
-  const x = (a >> 17) & 31;
-  let l = disp;
-  if (b !== HB_NONE) l += m[b << 1];
-  if (x !== HB_NONE) l += m[x << 1] << ((a >> 22) & 3);
-  const lo = l | 0;
-  if ((lo & align) !== 0) return -1;
-  const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
-  if (m[e + acc] !== lo >>> 24) return -1;
-  return u32[e + TE_HOST] + (lo & 0xfff);
-}
-
-/** The effective address of a LEA (low half returned, high half in eaHi; 64-bit addressing). */
-function ea64(m: Int32Array, a: number, disp: number, offNext: number): number {
-  const b = (a >> 12) & 31;
-  const x = (a >> 17) & 31;
-  let l: number, h: number;
-  if (b === HB_RIP) {
-    const n = pageBase + offNext + disp;
-    l = n - Math.floor(n / TWO32) * TWO32;
-    h = Math.floor(n / TWO32);
-  } else {
-    l = disp >>> 0;
-    h = disp >> 31;
-    if (b !== HB_NONE) {
-      l += m[b << 1] >>> 0;
-      h += m[(b << 1) + 1];
-    }
-  }
-  if (x !== HB_NONE) {
-    const sc = (a >> 22) & 3;
-    l += (m[x << 1] >>> 0) * (1 << sc);
-    h += sc === 0 ? m[(x << 1) + 1] : m[(x << 1) + 1] << sc;
-  }
-  eaHi = (h + Math.floor(l / TWO32)) | 0;
-  return l | 0;
-}
-
-/** Condition cc from a pending 8/16/32-bit SUB or LOGIC (or 64-bit), else testCond (flags.ts). */
-export function cond(m: Int32Array, cc: number): boolean {
-  const tag = m[IX_LF_OP];
-  const op = tag >> 2;
-  const sz = tag & 3;
-  let r: boolean;
-  if (sz !== 3 && (op === LF_SUB || op === LF_LOGIC)) {
-    // operands shifted to the top of the word: unsigned and signed order, sign and zero are exact
-    const sh = sz === 0 ? 24 : sz === 1 ? 16 : 0;
-    const res = m[IX_LF_RES] << sh;
-    if (op === LF_SUB) {
-      const x = m[IX_LF_DST] << sh, y = m[IX_LF_SRC] << sh;
-      switch (cc >> 1) {
-        case 0: r = ((x ^ y) & (x ^ res)) < 0; break;
-        case 1: r = x >>> 0 < y >>> 0; break;
-        case 2: r = res === 0; break;
-        case 3: r = x >>> 0 <= y >>> 0; break;
-        case 4: r = res < 0; break;
-        case 5: return testCond(m, cc);
-        case 6: r = x < y; break;
-        default: r = x <= y; break;
-      }
-    } else {
-      switch (cc >> 1) {
-        case 0: case 1: r = false; break;
-        case 2: case 3: r = res === 0; break;
-        case 4: case 6: r = res < 0; break;
-        case 5: return testCond(m, cc);
-        default: r = res <= 0; break;
-      }
-    }
-    return (cc & 1) !== 0 ? !r : r;
-  }
-  if (sz === 3 && (op === LF_SUB || op === LF_LOGIC)) {
-    const rHi = m[IX_LF_RES_HI];
-    const z = (m[IX_LF_RES] | rHi) === 0;
-    if (op === LF_SUB) {
-      const xHi = m[IX_LF_DST_HI], yHi = m[IX_LF_SRC_HI];
-      const lt = xHi === yHi ? m[IX_LF_DST] >>> 0 < m[IX_LF_SRC] >>> 0 : false;
-      switch (cc >> 1) {
-        case 0: r = ((xHi ^ yHi) & (xHi ^ rHi)) < 0; break;
-        case 1: r = xHi === yHi ? lt : xHi >>> 0 < yHi >>> 0; break;
-        case 2: r = z; break;
-        case 3: r = z || (xHi === yHi ? lt : xHi >>> 0 < yHi >>> 0); break;
-        case 4: r = rHi < 0; break;
-        case 5: return testCond(m, cc);
-        case 6: r = xHi === yHi ? lt : xHi < yHi; break;
-        default: r = z || (xHi === yHi ? lt : xHi < yHi); break;
-      }
-    } else {
-      switch (cc >> 1) {
-        case 0: case 1: r = false; break;
-        case 2: case 3: r = z; break;
-        case 4: case 6: r = rHi < 0; break;
-        case 5: return testCond(m, cc);
-        default: r = z || rHi < 0; break;
-      }
-    }
-    return (cc & 1) !== 0 ? !r : r;
-  }
-  return testCond(m, cc);
-}
-
 /** SF, ZF, PF of a 32-bit result (shift.ts's szp). */
 const szp32 = (r: number): number => PARITY[r & 0xff] | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0);
 
@@ -215,7 +74,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
   const { bits, hk, ha, himm, hdisp } = p;
   const B = long ? 64 : 32;
   const uo = user ? TLB_USER_WORDS : 0;
-  pageBase = pageLin;
+  setHotPage(pageLin);
   let n = 0;
   loop: while (n < left && bits[off] === B) {
     const a = ha[off];
@@ -496,7 +355,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         let lo: number, hi = 0;
         if (long) {
           lo = ea64(m, a, hdisp[off], off + len);
-          hi = eaHi;
+          hi = eaHigh();
         } else {
           const b = (a >> 12) & 31;
           const x = (a >> 17) & 31;

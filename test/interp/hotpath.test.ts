@@ -15,7 +15,7 @@ import {
   IX_FLAGS, IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI, LF_ADC,
   LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB, getFlags,
 } from '../../src/cpu/flags.js';
-import { cond } from '../../src/interp/hot.js';
+import { cond } from '../../src/interp/hot-operand.js';
 import { RUN_LIMIT } from '../../src/interp/interpreter.js';
 import { candidateRows, genCase, Rng, type GenCase } from './gen.js';
 import { CODE_BASE, CODE_PHYS, SCRATCH_PHYS, SCRATCH_SIZE, TestMachine } from './env.js';
