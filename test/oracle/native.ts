@@ -130,6 +130,12 @@ export function ensureHarness(bits: 64 | 32 = 64): string | null {
   return path;
 }
 
+let batchTimeoutMs = 120_000;
+/** How long one harness process may run before it is killed (its current case then counts as a crash). */
+export function setBatchTimeout(ms: number): void {
+  batchTimeoutMs = ms;
+}
+
 /** The command that runs each build: the binary itself, or qemu-i386 and the binary. */
 const runners = new Map<number, string[]>();
 const headerFlags = new Map<number, number>();
@@ -188,7 +194,7 @@ function runBatch(cases: NativeCase[], bits: 64 | 32): NativeResult[] {
     // killed after two minutes and its current case recorded as a crash
     const env = cmd[0] === 'qemu-i386' ? { ...process.env, RINGVM_NO_TIMER: '1' } : process.env;
     const r = spawnSync(cmd[0]!, cmd.slice(1), {
-      input: encode(chunk), maxBuffer: HEADER + RESULT * chunk.length + 1024, env, timeout: 120_000, killSignal: 'SIGKILL',
+      input: encode(chunk), maxBuffer: HEADER + RESULT * chunk.length + 1024, env, timeout: batchTimeoutMs, killSignal: 'SIGKILL',
     });
     // EPIPE: the process died before reading the whole batch; what it wrote still counts
     const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
