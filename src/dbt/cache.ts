@@ -33,6 +33,8 @@ export class Block {
   regionLinks = 0;
   /** An empty block: the row of the sensitive or privileged instruction at its address, else -1. */
   trapRow = -1;
+  /** An empty block standing for a demoted page (code and hot data share it): interpreted. */
+  demoted = false;
   constructor(
     readonly key: number,
     readonly pa: number,

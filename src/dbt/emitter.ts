@@ -14,7 +14,7 @@ import {
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -348,6 +348,26 @@ export class Emitter extends FlagEmitter {
       case IR_DIV:
         this.divide(a !== 0, b, c);
         break;
+      case IR_BSWAP: {
+        // the i32 on the stack byte-reversed (through the i32 local lo)
+        const sw = (): void => {
+          f.tee(this.lo).i32(24).op(OP.i32ShrU);
+          f.get(this.lo).i32(8).op(OP.i32ShrU).i32(0xff00).op(OP.i32And).op(OP.i32Or);
+          f.get(this.lo).i32(8).op(OP.i32Shl).i32(0xff0000).op(OP.i32And).op(OP.i32Or);
+          f.get(this.lo).i32(24).op(OP.i32Shl).op(OP.i32Or);
+        };
+        f.get(t[a]).op(OP.i32WrapI64);
+        sw();
+        f.op(OP.i64ExtendI32U);
+        if (b === 8) {
+          f.i64(32, 0).op(OP.i64Shl);
+          f.get(t[a]).i64(32, 0).op(OP.i64ShrU).op(OP.i32WrapI64);
+          sw();
+          f.op(OP.i64ExtendI32U).op(OP.i64Or);
+        }
+        f.set(t[a]);
+        break;
+      }
       case IR_COND:
         this.cond(b);
         f.op(OP.i64ExtendI32U).set(t[a]);

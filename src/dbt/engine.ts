@@ -114,6 +114,8 @@ const KERNEL_SLICE = 256;
 const PENDING_RETURN_MS = 2;
 /** Interpreted instructions per step while the block at RIP waits for its background compile. */
 const WAIT_SLICE = 16384;
+/** Interpreted instructions per lookup that finds a demoted page. */
+const DEMOTED_SLICE = 64;
 /** Jump-cache entries (a power of two). */
 const JC_MASK = 4095;
 /** A page whose blocks were invalidated this many times runs in the interpreter from then on. */
@@ -333,6 +335,14 @@ class Dbt implements DbtEngine {
       if (b === null || b.n === 0 || count + b.n > stopAt) {
         // Not translatable here (fetch fault, MMIO, an instruction blocks exclude) or would pass
         // stopAt: the interpreter runs the next instruction(s).
+        if (b !== null && b.demoted) {
+          // a demoted page: the interpreter steps through it without a lookup per instruction
+          // until control leaves the page (at a branch target: a block start)
+          const r = this.interpDemoted(Math.min(stopAt, count + DEMOTED_SLICE), count, lin - (lin % 4096), mode);
+          count = views.getNum(OFF_INSN_COUNT);
+          if (r !== RUN_LIMIT) return r;
+          continue;
+        }
         const r = this.interpRun(b === null || b.n === 0 ? count + 1 : stopAt, count);
         count = views.getNum(OFF_INSN_COUNT);
         if (r !== RUN_LIMIT) return r;
@@ -401,6 +411,20 @@ class Dbt implements DbtEngine {
   private finish(count: number, result: number): number {
     this.ctx.views.setNum(OFF_INSN_COUNT, count);
     return result;
+  }
+
+  /** Interprets one instruction at a time while the linear RIP stays in the page at `page`. */
+  private interpDemoted(stopAt: number, count: number, page: number, mode: number): number {
+    const cpu = this.interp.cpu;
+    const u32 = this.ctx.views.u32;
+    for (;;) {
+      const r = this.interpRun(count + 1, count);
+      count = this.ctx.views.getNum(OFF_INSN_COUNT);
+      if (r !== RUN_LIMIT || count >= stopAt || u32[IX_EXIT] !== 0 || u32[IX_MODE] !== mode) return r;
+      const rip = cpu.loadRip();
+      const lin = mode === MODE_LONG64 ? rip : (u32[IX_CS_BASE] + rip) >>> 0;
+      if (lin - (lin % 4096) !== page) return r;
+    }
   }
 
   private interpRun(stopAt: number, count: number): number {
@@ -513,7 +537,9 @@ class Dbt implements DbtEngine {
     const room = mode === MODE_LONG64 ? Infinity : u32[IX_CS_LIMIT] - rip + 1;
     if (this.demoted.has(Math.floor(pa / 4096))) {
       // code and hot data share this page: leave it to the interpreter (an empty block)
-      return new Block(key, pa, lin, rip, mode, user, [], [], 0, false, 0, 0, 0, ((key % 128) + 128) % 128);
+      const e = new Block(key, pa, lin, rip, mode, user, [], [], 0, false, 0, 0, 0, ((key % 128) + 128) % 128);
+      e.demoted = true;
+      return e;
     }
     const code = decodeBlock(this.ctx.views.u8, RAM_BASE, pa, this.ctx.phys.ramSize, mode, cpl, room);
     const gidBase = this.dec.length;

@@ -21,7 +21,7 @@ import {
   ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
   FD_SHR, FD_MULU, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
-  IR_CMOV, IR_COND, IR_DIV, IrBlock, T0, T1, T2, T3,
+  IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IrBlock, T0, T1, T2, T3,
 } from './ir.js';
 
 /** Longest block, in guest instructions. */
@@ -142,6 +142,7 @@ const K_SETCC = 36;
 const K_CBW = 37;
 const K_CWD = 38;
 const K_XCHG = 39;
+const K_BSWAP = 40;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -168,7 +169,7 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP, mulEv: K_MUL,
     divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
     cmovccGvEv: K_CMOV, setccEb: K_SETCC, cbw: K_CBW, cwd: K_CWD, xchgZvrAX: K_XCHG, xchgEvGv: K_XCHG, xchgEbGb: K_XCHG,
-    nop: K_NOP,
+    nop: K_NOP, bswapZv: K_BSWAP,
   };
   const names = new Set(tableRows.map((r) => r.name));
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
@@ -429,6 +430,12 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       putReg(ir, d, d.rm, size, T0);
       return true;
     }
+    case K_BSWAP:
+      if (d.opSize === 2) return false; // undefined; the interpreter's choice (0) stays in one place
+      getReg(ir, T0, d, d.rm, d.opSize);
+      ir.emit(IR_BSWAP, T0, d.opSize);
+      putReg(ir, d, d.rm, d.opSize, T0);
+      return true;
     case K_MOFFS_LD:
     case K_MOFFS_ST: {
       // MOV between the accumulator and an absolute address (no ModRM: check the segment here);

@@ -30,6 +30,7 @@
  *   RIPREL t, rel                t = entry RIP + rel (the block's own address plus an offset)
  *   COND   t, cc                 t = condition cc of the current flags (0/1)
  *   CMOV   cc, td, ts            td = cc ? ts : td
+ *   BSWAP  t, size               t = t with its 4 or 8 bytes reversed
  *   DIV    signed, size, i       T0 = quotient, T1 = remainder of T1:T0 (rDX:rAX at `size`, 4 or 8)
  *                                by T2; when the result needs the wide or faulting cases (#DE, a
  *                                dividend beyond 64 bits) the helper runs instruction i, which
@@ -59,10 +60,11 @@ export const IR_RIPREL = 16;
 export const IR_FLAGSD = 17;
 export const IR_DIV = 18;
 export const IR_CMOV = 19;
+export const IR_BSWAP = 20;
 
 export const IR_NAMES = [
   'insn', 'get', 'put', 'const', 'alu', 'flags', 'ea', 'load', 'store', 'cond', 'helper', 'exit_rel',
-  'exit_cc', 'exit_t', 'exit_helper', 'canon', 'riprel', 'flagsd', 'div', 'cmov',
+  'exit_cc', 'exit_t', 'exit_helper', 'canon', 'riprel', 'flagsd', 'div', 'cmov', 'bswap',
 ];
 
 /**
@@ -139,6 +141,7 @@ export function irText(ir: IrBlock): string[] {
       case IR_CANON: out.push(`  check_canonical(${t(a)})`); break;
       case IR_RIPREL: out.push(`  ${t(a)} = entry + ${b}`); break;
       case IR_CMOV: out.push(`  ${t(b)} = ${CC[a]} ? ${t(c)} : ${t(b)}`); break;
+      case IR_BSWAP: out.push(`  ${t(a)} = bswap${b * 8}(${t(a)})`); break;
       case IR_DIV: out.push(`  T0, T1 = ${a ? 'idiv' : 'div'}${b * 8}(T1:T0, T2) (else helper insn ${c})`); break;
       default: out.push(`  ?${k}`);
     }

@@ -371,7 +371,7 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
     expect(r32.regs[0] & 0xffn).toBe(14n);
   });
 
-  it('CMOVcc (every condition, 16/32/64-bit, register and memory), SETcc to memory, XCHG, CBW..CQO', () => {
+  it('CMOVcc (every condition, 16/32/64-bit, register and memory), SETcc to memory, XCHG, CBW..CQO, BSWAP', () => {
     const conds = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
     const per = conds.map((c, k) => `
       cmp eax, ${k * 0x11111111 | 0}
@@ -406,6 +406,11 @@ describe.skipIf(!hasNasm)('translator parity with the interpreter (64-bit user m
       cqo
       add r13, rdx
       add r13, rax
+      bswap r13
+      bswap r11d
+      bswap rax
+      add r13, rax
+      bswap esi
       dec ecx
       jnz L
       ; a CMOV whose condition is false still reads (and faults on) its source
