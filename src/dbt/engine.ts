@@ -58,7 +58,6 @@ import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './
 import { decodeBlock, lowerBlock, staticTargets } from './frontend.js';
 import { disassemble } from '../cpu/disasm.js';
 import { wasmText } from './wasm/text.js';
-import { setFlagsFromString } from 'node:v8';
 
 /** A region being compiled: its lead block, its members (by index) and its back-end input. */
 interface CompiledRegion {
@@ -145,23 +144,15 @@ function flatSegments(u32: Uint32Array): boolean {
 const FLAT_SEGS = [SEG_CS, SEG_SS, SEG_DS, SEG_ES];
 
 /**
- * Translated regions are compiled by V8's optimizing tier straight away. With its baseline
- * compiler (Liftoff) first, a region ran baseline code until the background tier-up finished,
- * which on a loaded machine was most of the run (bench64 iters=3: 0.86-0.89 s vs 0.35-0.44 s
- * wall, translation time about the same). Affects only WebAssembly compiled from now on.
+ * V8's own tiers: a module compiles lazily with its baseline compiler (Liftoff, milliseconds) and
+ * hot functions move to the optimizing tier in the background (dynamic tiering; a region function
+ * returns at least every run() slice, so the next call runs the optimized code). An earlier version
+ * forced the optimizing tier only (`--no-liftoff`, and `--no-wasm-lazy-compilation` for background
+ * compiles): with compiles in the background that left the code in the interpreter until the big
+ * optimized compile landed (bench64 iters=20: 0.5-0.9 s of waiting on a loaded machine vs 25-75 ms
+ * for Liftoff code; steady state the same once tiered up). No flags are set.
  */
-let tierSet = false;
-function optimizingTierOnly(): void {
-  if (tierSet) return;
-  tierSet = true;
-  setFlagsFromString('--no-liftoff');
-  // Compile every function when the module is compiled, not at its first call: a background
-  // compile then does the work off the main thread, and translateMs of a synchronous one is honest.
-  setFlagsFromString('--no-wasm-lazy-compilation');
-}
-
 export function createDbtEngine(ctx: SystemContext, interp: Interpreter, opts: DbtOptions = {}): DbtEngine {
-  optimizingTierOnly();
   const e = new Dbt(ctx, interp, opts);
   ctx.phys.onCodeWrite = (page) => e.invalidatePage(page);
   return e;
@@ -208,6 +199,8 @@ class Dbt implements DbtEngine {
   private seq = 0;
   private ready: { inst: WebAssembly.Instance | null; regions: CompiledRegion[]; seq: number; t: number }[] = [];
   private compileError: unknown = null;
+  /** Physical page * 128 + mode key of the regions being compiled in the background. */
+  private readonly pagesCompiling = new Set<number>();
   /** performance.now() after which run() returns early (Infinity: no compile pending). */
   private returnBy = Infinity;
 
@@ -322,9 +315,11 @@ class Dbt implements DbtEngine {
         } else this.st.hits++;
         if (b.n > 0 && b.lin === lin) this.jcache[jc] = b;
       }
-      if (b !== null && b.compiling && b.fn === null) {
-        // Its translation is on the way: the interpreter runs until run() returns to let the
-        // compile land (much faster than helper calls block by block).
+      if (b !== null && b.fn === null && b.n > 0 && (b.compiling || this.pagesCompiling.has(pageId(b)))) {
+        // Its translation (or its page's) is on the way: the interpreter runs until run() returns
+        // to let the compile land (much faster than helper calls block by block). A block of a
+        // page being compiled, found at an odd address where an interpreter step ended, does not
+        // start another compile of the page.
         const r = this.interpRun(Math.min(stopAt, count + WAIT_SLICE), count);
         count = views.getNum(OFF_INSN_COUNT);
         if (r !== RUN_LIMIT) return r;
@@ -587,6 +582,7 @@ class Dbt implements DbtEngine {
       // Compile off the main thread; the blocks keep running through helpers (or their older
       // translation) until the module is installed at a later run() entry.
       for (const { members } of regions) for (const x of members) x.compiling = true;
+      for (const { lead } of regions) this.pagesCompiling.add(pageId(lead));
       this.st.modulesPending++;
       if (this.returnBy === Infinity) this.returnBy = performance.now() + PENDING_RETURN_MS;
       const t1 = performance.now();
@@ -621,7 +617,8 @@ class Dbt implements DbtEngine {
    * invalidated or flushed while it compiled is dropped whole: its code links among them.
    */
   private install(inst: WebAssembly.Instance, regions: CompiledRegion[], seq: number): void {
-    regions.forEach(({ members }, k) => {
+    regions.forEach(({ lead, members }, k) => {
+      this.pagesCompiling.delete(pageId(lead));
       for (const x of members) x.compiling = false;
       if (members.some((x) => !x.valid || this.cache.get(x.key) !== x)) {
         this.st.modulesStale++;
@@ -660,7 +657,10 @@ class Dbt implements DbtEngine {
       this.st.modulesPending--;
       this.st.compileWaitMs += now - r.t;
       if (r.inst === null) {
-        for (const { members } of r.regions) for (const x of members) x.compiling = false;
+        for (const { lead, members } of r.regions) {
+          this.pagesCompiling.delete(pageId(lead));
+          for (const x of members) x.compiling = false;
+        }
         throw new Error(`dbt: a generated module did not compile: ${String(this.compileError)}`);
       }
       this.install(r.inst, r.regions, r.seq);
@@ -797,6 +797,11 @@ class Dbt implements DbtEngine {
   sensitiveTraps(): [string, number][] {
     return byName(this.trapByRow);
   }
+}
+
+/** A block's page and mode key: what a region is compiled for. */
+function pageId(b: Block): number {
+  return Math.floor(b.pa / 4096) * 128 + b.modeKey;
 }
 
 /** Per-row counts summed by handler name, most first. */
