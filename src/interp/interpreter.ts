@@ -45,6 +45,10 @@ import { K_ALU32, rowSpecs, specialise } from './prep.js';
 import { INLINE_MISS, execInline } from './inline.js';
 import { hotKind, hotOut, hotRows } from './hot-prep.js';
 import { runHot } from './hot.js';
+import { warmHotLoop } from './hot-warm.js';
+
+/** Whether this process has run the hot loop's warm-up (hot-warm.ts). */
+let warmed = false;
 
 export const RUN_LIMIT = 0;
 export const RUN_HALT = 1;
@@ -144,6 +148,14 @@ export class Interpreter {
     this.rowHot = standard ? hotRows() : new Int32Array(this.handlers.length);
     if (ctx.phys.onCodeWrite === null) ctx.phys.onCodeWrite = (page) => this.invalidatePage(page);
     this.cpu.rip = this.cpu.loadRip();
+    if (standard && !warmed) {
+      warmed = true;
+      try {
+        warmHotLoop((c) => new Interpreter(c));
+      } catch {
+        // only a speed-up: a machine without it runs the same, more slowly at first
+      }
+    }
   }
 
   /**

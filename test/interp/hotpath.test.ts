@@ -16,7 +16,8 @@ import {
   LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB, getFlags,
 } from '../../src/cpu/flags.js';
 import { cond } from '../../src/interp/hot-operand.js';
-import { RUN_LIMIT } from '../../src/interp/interpreter.js';
+import { Interpreter, RUN_LIMIT } from '../../src/interp/interpreter.js';
+import { warmHotLoop } from '../../src/interp/hot-warm.js';
 import { candidateRows, genCase, Rng, type GenCase } from './gen.js';
 import { CODE_BASE, CODE_PHYS, SCRATCH_PHYS, SCRATCH_SIZE, TestMachine } from './env.js';
 
@@ -131,6 +132,15 @@ function condByFlags(f: number, cc: number): boolean {
   const r = [of, cf, zf, cf || zf, sf, pf, sf !== of, zf || sf !== of][cc >> 1]!;
   return (cc & 1) !== 0 ? !r : r;
 }
+
+describe('hot loop warm-up', () => {
+  it('runs its program to the HLT on a machine of its own', () => {
+    let interp: Interpreter | null = null;
+    const rip = warmHotLoop((ctx) => (interp = new Interpreter(ctx)));
+    expect(rip).toBe(0x9001); // past the HLT at the start of the second page
+    expect(interp!.cpu.views.getNum(OFF_INSN_COUNT)).toBe(345_003);
+  });
+});
 
 describe('hot loop conditions', () => {
   it('match the flags the pending operation defines', () => {
