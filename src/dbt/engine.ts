@@ -675,7 +675,13 @@ class Dbt implements DbtEngine {
     if (link) {
       this.discover(b);
       const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
-      members = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x);
+      const all = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x);
+      // A page that already has a region gets a second one with only the blocks that have none
+      // (an indirect target got hot, and what it reaches): recompiling everything made one huge
+      // function whose code was slower (bench64 iters=200: 104 + 109 blocks in one 118 KB
+      // function after 340 M instructions). Control passes between the two through the run loop.
+      const fresh = all.filter((x) => x.fn === null);
+      members = fresh.length < all.length ? fresh : all;
       if (!members.includes(b)) members.push(b);
     }
     const blocks: BackendBlock[] = members.map((x) => ({
