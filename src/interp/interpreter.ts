@@ -139,7 +139,9 @@ export class Interpreter {
     // A privileged row without a handler is an instruction ringvm does not implement (nor CPUID
     // advertise: VMX, SVM, SGX, MONITOR, SMAP, XSAVES ...): #UD comes before the CPL check, as on a
     // CPU without the feature (the host-CPU oracle found #GP here).
+    // SYSRET checks for itself: its #UD cases (outside 64-bit mode, EFER.SCE clear) come first.
     const missing = new Set(missingHandlers(registrars));
+    missing.add('sysret');
     this.rowPriv = Uint8Array.from(tableRows, (row) => ((row.flags & F_PRIV) !== 0 && !missing.has(row.name) ? 1 : 0));
     this.rowKind = Uint8Array.from(this.handlers, (h) => FAST.findIndex(([, f]) => f === h) + 1);
     const inline = registrars.includes(registerAlu) && registrars.includes(registerMov);

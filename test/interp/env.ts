@@ -8,7 +8,7 @@
  * instead of going through an IDT.
  */
 import {
-  ATTR_DB, ATTR_G, ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
+  ATTR_DB, ATTR_G, ATTR_L, CR0_PE, CR0_PG, CR4_PAE, EFER_LMA, EFER_LME, EFER_SCE, MODE_LONG64, OFF_CPL, OFF_CR0, OFF_CR3, OFF_CR4,
   MODE_PROT32, OFF_EFER, OFF_FAULT_ADDR, OFF_MODE, OFF_RFLAGS, OFF_RIP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_FS, SEG_LIMIT, SEG_SELECTOR, StateViews,
   WASM_PAGE, gprOffset, segOffset,
 } from '../../src/cpu/state.js';
@@ -76,7 +76,7 @@ export class TestMachine {
     v.set64(OFF_CR0, CR0_PE | CR0_PG | 0x10, 0);
     v.set64(OFF_CR3, PML4, 0);
     v.set64(OFF_CR4, CR4_PAE, 0);
-    v.set64(OFF_EFER, EFER_LME | EFER_LMA, 0);
+    v.set64(OFF_EFER, EFER_SCE | EFER_LME | EFER_LMA, 0); // the host kernel enables SYSCALL
     v.u32[OFF_CPL >> 2] = 3;
     // 32-bit cases run in compatibility mode, as the native harness's -m32 build does.
     v.u32[OFF_MODE >> 2] = bits === 64 ? MODE_LONG64 : MODE_PROT32;

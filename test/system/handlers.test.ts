@@ -9,7 +9,7 @@ import {
   CR4_UMIP, FLAG_IF, FLAG_IOPL, FLAG_ZF, OFF_CPL, OFF_CR4, OFF_GDTR_BASE, OFF_HALTED, OFF_RFLAGS, OFF_RIP,
   REG_RAX, REG_RCX, SEG_CS, SEG_DS, SEG_SS, gprOffset,
 } from '../../src/cpu/state.js';
-import { FAULT_GP0, VEC_GP, faultWithCode } from '../../src/cpu/fault.js';
+import { FAULT_GP0, FAULT_UD, VEC_GP, faultWithCode } from '../../src/cpu/fault.js';
 import { STOP_HALT } from '../../src/interp/cpu.js';
 import { GP_REGISTRARS } from '../../src/interp/dispatch.js';
 import { Interpreter } from '../../src/interp/interpreter.js';
@@ -55,6 +55,12 @@ describe('privilege and IOPL checks at CPL 3', () => {
     expect(run([0x0f, 0x01, 0x15, 0, 5, 0, 0])).toBe(FAULT_GP0); // LGDT [0x500]
     expect(run([0xfa])).toBe(FAULT_GP0); // CLI with IOPL 0
     expect(run([0xec])).toBe(FAULT_GP0); // IN AL, DX without an I/O bitmap
+  });
+
+  it('SYSRET checks its #UD conditions before the privilege level (SDM: #UD outside 64-bit mode, then #GP(0) at CPL > 0)', () => {
+    const { run } = machine(true);
+    expect(run([0x0f, 0x07])).toBe(FAULT_UD); // SYSRET in 32-bit code at CPL 3
+    expect(run([0x0f, 0x35])).toBe(FAULT_GP0); // SYSEXIT: #GP(0) at CPL 3 (no #UD case)
   });
 
   it('with IOPL 3, CLI/STI and port I/O are allowed', () => {
