@@ -121,6 +121,8 @@ const JC_MASK = 4095;
 const DEMOTE_AFTER = 32;
 /** Most region functions compiled in one module. */
 const BATCH = 32;
+/** A page's region grown past this many blocks by a late hot block is split (see regionOf). */
+const SPLIT_AT = 128;
 /** Most blocks a region grows to by static discovery (direct branch targets in its page). */
 const DISCOVER_MAX = 160;
 /** 64-bit blocks this close to the end of a canonical half branch through helpers (2^47 - 2^32). */
@@ -676,12 +678,14 @@ class Dbt implements DbtEngine {
       this.discover(b);
       const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
       const all = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x);
-      // A page that already has a region gets a second one with only the blocks that have none
-      // (an indirect target got hot, and what it reaches): recompiling everything made one huge
-      // function whose code was slower (bench64 iters=200: 104 + 109 blocks in one 118 KB
-      // function after 340 M instructions). Control passes between the two through the run loop.
+      // A page that already has a region and would grow past SPLIT_AT blocks gets a second region
+      // with only the blocks that have none (an indirect target got hot, and what it reaches):
+      // recompiling everything made one huge function whose code was slower (bench64 iters=200:
+      // 104 + 109 blocks in one 118 KB function after 340 M instructions). Control passes between
+      // the two through the run loop, so small pages are still recompiled whole (bench/dbt.ts
+      // branchy: 430 MIPS whole, 365 split).
       const fresh = all.filter((x) => x.fn === null);
-      members = fresh.length < all.length ? fresh : all;
+      members = fresh.length < all.length && all.length > SPLIT_AT ? fresh : all;
       if (!members.includes(b)) members.push(b);
     }
     const blocks: BackendBlock[] = members.map((x) => ({
