@@ -5,9 +5,9 @@
  * them), writing either to the shared CPU block (cpu/flags.ts format), and conditions (Jcc, the
  * CF that INC/DEC keep) evaluated from the locals without a helper call where the tag allows.
  */
-import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
+import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB } from '../cpu/flags.js';
 import { OFF_LF_AUX, OFF_LF_DST, OFF_LF_OP, OFF_LF_RES, OFF_LF_SRC, OFF_RFLAGS } from '../cpu/state.js';
-import { FD_MUL, FD_MULU, FD_SHL, FD_SHR } from './ir.js';
+import { FD_MUL, FD_MULU, FD_SARV, FD_SHL, FD_SHLV, FD_SHR, FD_SHRV } from './ir.js';
 import { type FuncBody, I32, I64, OP } from './wasm/encoder.js';
 
 /** Function indexes of the flag helpers every generated module imports (backend.ts declareImports). */
@@ -31,6 +31,8 @@ export abstract class FlagEmitter {
   /** Scratch i64 and i32 for flag computations. */
   protected readonly x64: number;
   protected readonly fr: number;
+  /** The flags a variable-count shift computes, before the count-0 choice. */
+  private readonly fv: number;
   /** Tag of the lazy-flags operation held in the lf locals; -1 = the memory copy is current. */
   protected pendTag = -1;
   protected lfDirty = false;
@@ -42,6 +44,7 @@ export abstract class FlagEmitter {
     this.lfAux = f.local(I32);
     this.x64 = f.local(I64);
     this.fr = f.local(I32);
+    this.fv = f.local(I32);
   }
 
   /** Writes dirty registers and pending flags to memory (the code generator's registers half). */
@@ -64,7 +67,7 @@ export abstract class FlagEmitter {
       f.i32(0).get(this.lfSrc).mem(st, 2, OFF_LF_SRC);
       f.i32(0).get(this.lfRes).mem(st, 2, OFF_LF_RES);
       const op = tag >> 2;
-      if (op === LF_INC || op === LF_DEC) f.i32(0).get(this.lfAux).mem(OP.i32Store, 2, OFF_LF_AUX);
+      if (op === LF_INC || op === LF_DEC || op === LF_ADC || op === LF_SBB) f.i32(0).get(this.lfAux).mem(OP.i32Store, 2, OFF_LF_AUX);
       if (forget) this.lfDirty = false;
     }
   }
@@ -87,7 +90,14 @@ export abstract class FlagEmitter {
     if (op === LF_ADD) f.get(this.lfRes).get(this.lfDst).op(OP.i64LtU);
     else if (op === LF_SUB) f.get(this.lfDst).get(this.lfSrc).op(OP.i64LtU);
     else if (op === LF_INC || op === LF_DEC) f.get(this.lfAux);
-    else f.i32(0);
+    else if (op === LF_ADC) {
+      // carry in: res <= dst, else res < dst (cpu/flags.ts lazyCF)
+      f.get(this.lfRes).get(this.lfDst).op(OP.i64LeU).get(this.lfRes).get(this.lfDst).op(OP.i64LtU).get(this.lfAux)
+        .op(OP.select);
+    } else if (op === LF_SBB) {
+      f.get(this.lfDst).get(this.lfSrc).op(OP.i64LeU).get(this.lfDst).get(this.lfSrc).op(OP.i64LtU).get(this.lfAux)
+        .op(OP.select);
+    } else f.i32(0);
   }
 
   protected bits(): number {
@@ -107,7 +117,7 @@ export abstract class FlagEmitter {
       f.i32(0);
       return;
     }
-    if (op === LF_ADD || op === LF_INC) {
+    if (op === LF_ADD || op === LF_INC || op === LF_ADC) {
       f.get(this.lfDst).get(this.lfRes).op(OP.i64Xor).get(this.lfSrc).get(this.lfRes).op(OP.i64Xor).op(OP.i64And);
     } else {
       f.get(this.lfDst).get(this.lfSrc).op(OP.i64Xor).get(this.lfDst).get(this.lfRes).op(OP.i64Xor).op(OP.i64And);
@@ -141,7 +151,14 @@ export abstract class FlagEmitter {
       if ((cc & 1) !== 0) f.op(OP.i32Eqz);
       return;
     }
-    if (this.pendTag < 0 || !(op === LF_ADD || op === LF_SUB || op === LF_LOGIC || op === LF_INC || op === LF_DEC)) {
+    if (this.pendTag >= 0 && (cc >> 1) === 1) {
+      // CF alone (ADC/SBB's carry in): no flag materialization needed
+      this.cf();
+      if ((cc & 1) !== 0) f.op(OP.i32Eqz);
+      return;
+    }
+    if (this.pendTag < 0 || !(op === LF_ADD || op === LF_SUB || op === LF_LOGIC || op === LF_INC || op === LF_DEC ||
+      op === LF_ADC || op === LF_SBB)) {
       this.sync(true);
       f.i32(cc).call(H_COND);
       return;
@@ -164,6 +181,10 @@ export abstract class FlagEmitter {
    * interpreter's muldiv.ts / shift.ts compute them (SF, ZF, PF from the result, AF = 0).
    */
   protected flagsDirect(kind: number, size: number, ta: number, b: number, tres: number): void {
+    if (kind >= FD_SHLV) {
+      this.flagsVariable(kind, size, ta, b, tres);
+      return;
+    }
     const f = this.f;
     const bits = size * 8;
     const msb = (t: number): void => {
@@ -210,5 +231,62 @@ export abstract class FlagEmitter {
     f.set(this.lfAux);
     this.pendTag = TAG_DIRECT;
     this.lfDirty = true;
+  }
+  /**
+   * SHL/SHR/SAR by the count in local `cnt` (masked, 0..63): the flags of shift.ts's shiftCore for
+   * a nonzero count (CF the last bit out, 0 past an 8/16-bit operand's width for SHL/SHR, the sign
+   * for SAR; OF as for a count of 1; SF/ZF/PF of the result; AF 0), and no change for a zero
+   * count: chosen with a select, in the locals when they hold direct flags, else in memory.
+   */
+  private flagsVariable(kind: number, size: number, ta: number, cnt: number, tres: number): void {
+    const f = this.f;
+    const bits = size * 8;
+    const msb = (t: number): void => {
+      f.get(t).i64(bits - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
+    };
+    f.get(tres).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
+    msb(tres);
+    f.i32(7).op(OP.i32Shl).op(OP.i32Or);
+    f.get(tres).op(OP.i32WrapI64).i32(0xff).op(OP.i32And).op(0x69 /* i32.popcnt */).i32(1).op(OP.i32And).op(OP.i32Eqz)
+      .i32(2).op(OP.i32Shl).op(OP.i32Or);
+    if (kind === FD_SHLV) {
+      // bit `bits` of the widened a << cnt (8/16/32-bit operands cannot overflow i64 at cnt <= 31)
+      if (size === 8) f.get(ta).i64(64, 0).get(cnt).op(OP.i64Sub).op(OP.i64ShrU);
+      else f.get(ta).get(cnt).op(OP.i64Shl).i64(bits, 0).op(OP.i64ShrU);
+    } else {
+      f.get(ta);
+      if (kind === FD_SARV && size !== 8) f.op(SEXT[size]);
+      f.get(cnt).i64(1, 0).op(OP.i64Sub).op(kind === FD_SARV ? OP.i64ShrS : OP.i64ShrU);
+    }
+    f.op(OP.i32WrapI64).i32(1).op(OP.i32And).tee(this.fr).op(OP.i32Or);
+    if (kind === FD_SHLV) {
+      msb(tres);
+      f.get(this.fr).op(OP.i32Xor).i32(11).op(OP.i32Shl).op(OP.i32Or);
+    } else if (kind === FD_SHRV) {
+      msb(ta);
+      f.i32(11).op(OP.i32Shl).op(OP.i32Or);
+    }
+    f.set(this.fv);
+    const nonzero = (): void => {
+      f.get(cnt).op(OP.i64Eqz).op(OP.i32Eqz);
+    };
+    if (this.pendTag === TAG_DIRECT) {
+      f.get(this.fv).get(this.lfAux);
+      nonzero();
+      f.op(OP.select).set(this.lfAux);
+      this.lfDirty = true;
+      return;
+    }
+    this.syncFlags(true);
+    f.i32(0);
+    f.i32(0).mem(OP.i32Load, 2, OFF_RFLAGS).i32(~FLAGS_ARITH).op(OP.i32And).get(this.fv).op(OP.i32Or);
+    f.i32(0).mem(OP.i32Load, 2, OFF_RFLAGS);
+    nonzero();
+    f.op(OP.select).mem(OP.i32Store, 2, OFF_RFLAGS);
+    f.i32(0).i32(0).i32(0).mem(OP.i32Load, 2, OFF_LF_OP);
+    nonzero();
+    f.op(OP.select).mem(OP.i32Store, 2, OFF_LF_OP);
+    this.pendTag = -1;
+    this.lfDirty = false;
   }
 }

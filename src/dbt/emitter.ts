@@ -6,7 +6,7 @@
  * conditions) is emit-flags.ts, which this class extends. The function's contract (parameters,
  * result codes, scratch words) is described in backend.ts.
  */
-import { LF_DEC, LF_INC } from '../cpu/flags.js';
+import { LF_ADC, LF_DEC, LF_INC, LF_SBB } from '../cpu/flags.js';
 import { BASE_RIP } from '../cpu/decoded.js';
 import {
   MODE_LONG64, OFF_EXIT_REQUEST, OFF_RIP, TLB_BASE,
@@ -14,7 +14,7 @@ import {
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_SHLV, IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -303,8 +303,8 @@ export class Emitter extends FlagEmitter {
       }
       case IR_FLAGS: {
         const tag = (a << 2) | LOG2[b];
-        if (a === LF_INC || a === LF_DEC) {
-          this.cf(); // the preserved CF of the operation before
+        if (a === LF_INC || a === LF_DEC || a === LF_ADC || a === LF_SBB) {
+          this.cf(); // the preserved CF (INC/DEC) or the carry in (ADC/SBB) of the operation before
           f.set(this.lfAux);
         }
         f.get(t[c]).set(this.lfDst);
@@ -315,7 +315,7 @@ export class Emitter extends FlagEmitter {
         break;
       }
       case IR_FLAGSD:
-        this.flagsDirect(a, b, t[c], a === FD_MUL ? t[d] : d, t[e]);
+        this.flagsDirect(a, b, t[c], a === FD_MUL || a >= FD_SHLV ? t[d] : d, t[e]);
         break;
       case IR_EA:
         this.ea(t[a], b, c, d, e);
@@ -673,7 +673,7 @@ function killsFlagsFirst(ops: number[][]): boolean {
       case IR_FLAGS:
         return o[1] !== LF_INC && o[1] !== LF_DEC;
       case IR_FLAGSD:
-        return true;
+        return o[1] < FD_SHLV; // a variable shift by 0 keeps the flags
       case IR_INSN: case IR_GET: case IR_PUT: case IR_CONST: case IR_ALU: case IR_EA: case IR_RIPREL:
         break;
       default:

@@ -13,13 +13,13 @@
  */
 import { DEC_OK, Decoded } from '../cpu/decoded.js';
 import { decode } from '../cpu/decoder.js';
-import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../cpu/flags.js';
+import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB } from '../cpu/flags.js';
 import { MODE_LONG64, MODE_PROT32, REG_RSP, SEG_DS, SEG_ES, SEG_FS, SEG_SS } from '../cpu/state.js';
 import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
 import { ROW_FLAGS, tableRows } from '../cpu/table.js';
 import {
   ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
-  FD_SHR, FD_MULU, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  FD_SHR, FD_MULU, FD_SHLV, FD_SHRV, FD_SARV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
   IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IrBlock, T0, T1, T2, T3,
 } from './ir.js';
@@ -143,6 +143,7 @@ const K_CBW = 37;
 const K_CWD = 38;
 const K_XCHG = 39;
 const K_BSWAP = 40;
+const K_SHIFT_CL = 41;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -156,7 +157,11 @@ const movObALRow = tableRows.findIndex((r) => r.name === 'movObAL');
 /** Per row: the row itself for the shift-by-1 forms (D0/D1), else -1. */
 const shiftOneRow = Int32Array.from(tableRows, (r) => (/^(shl|shr|sar)(Eb|Ev)1$/.test(r.name) ? r.index : -1));
 const ROW_BYTE = new Uint8Array(tableRows.length);
-const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU_AND, sub: ALU_SUB, xor: ALU_XOR, cmp: -1 };
+/** Per row: 1 for ADC, 2 for SBB (ROW_ALU then holds ALU_ADD / ALU_SUB), else 0. */
+const ROW_CARRY = new Uint8Array(tableRows.length);
+const ALU_BY_NAME: Record<string, number> = {
+  add: ALU_ADD, or: ALU_OR, and: ALU_AND, sub: ALU_SUB, xor: ALU_XOR, cmp: -1, adc: ALU_ADD, sbb: ALU_SUB,
+};
 {
   const fixed: Record<string, number> = {
     testEbGb: K_TEST_EG, testEvGv: K_TEST_EG, testALIb: K_TEST_AI, testrAXIz: K_TEST_AI, testEbIb: K_TEST_EI,
@@ -175,9 +180,10 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
   for (const n of Object.keys(fixed)) if (!names.has(n)) throw new Error(`dbt front end: no table row named ${n}`);
   for (const r of tableRows) {
     let k = fixed[r.name] ?? K_NONE;
-    const m = /^(add|or|and|sub|xor|cmp)(EbGb|EvGv|GbEb|GvEv|ALIb|rAXIz|EbIb|EvIz|EvIbs)$/.exec(r.name);
+    const m = /^(add|or|and|sub|xor|cmp|adc|sbb)(EbGb|EvGv|GbEb|GvEv|ALIb|rAXIz|EbIb|EvIz|EvIbs)$/.exec(r.name);
     if (m !== null) {
       ROW_ALU[r.index] = ALU_BY_NAME[m[1]];
+      ROW_CARRY[r.index] = m[1] === 'adc' ? 1 : m[1] === 'sbb' ? 2 : 0;
       const form = m[2];
       k = form === 'EbGb' || form === 'EvGv' ? K_ALU_EG : form === 'GbEb' || form === 'GvEv' ? K_ALU_GE
         : form === 'ALIb' || form === 'rAXIz' ? K_ALU_AI : K_ALU_EI;
@@ -186,6 +192,11 @@ const ALU_BY_NAME: Record<string, number> = { add: ALU_ADD, or: ALU_OR, and: ALU
     if (sh !== null) {
       k = K_SHIFT;
       ROW_ALU[r.index] = sh[1] === 'shl' ? FD_SHL : sh[1] === 'shr' ? FD_SHR : FD_SAR;
+    }
+    const shc = /^(shl|shr|sar)(Eb|Ev)CL$/.exec(r.name);
+    if (shc !== null) {
+      k = K_SHIFT_CL;
+      ROW_ALU[r.index] = shc[1] === 'shl' ? FD_SHLV : shc[1] === 'shr' ? FD_SHRV : FD_SARV;
     }
     ROW_KIND[r.index] = k;
     ROW_BYTE[r.index] = /^(Eb|Gb|AL|Zb)/.test(r.operands) || r.name === 'movzxGvEb' || r.name === 'movsxGvEb' ? 1 : 0;
@@ -261,7 +272,8 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       const test = kind >= K_TEST_EG;
       const op = test ? ALU_AND : alu < 0 ? ALU_SUB : alu;
       const writes = !test && alu >= 0;
-      const lf = op === ALU_ADD ? LF_ADD : op === ALU_SUB ? LF_SUB : LF_LOGIC;
+      const carry = test ? 0 : ROW_CARRY[d.row];
+      const lf = carry === 1 ? LF_ADC : carry === 2 ? LF_SBB : op === ALU_ADD ? LF_ADD : op === ALU_SUB ? LF_SUB : LF_LOGIC;
       const dstIsRm = kind === K_ALU_EG || kind === K_ALU_EI || kind === K_TEST_EG || kind === K_TEST_EI;
       // T0 = destination operand, T1 = source, T2 = result
       if (kind === K_ALU_AI || kind === K_TEST_AI) getReg(ir, T0, d, 0, size);
@@ -278,6 +290,17 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
           ir.emit(IR_LOAD, T1, T2, size, i, d.seg);
         } else getReg(ir, T1, d, d.rm, size);
       } else constImm(ir, T1, d, size);
+      if (carry !== 0) {
+        // ADC/SBB: T3 = CF in, then dst +/- (src + CF) (mod 2^size: the same result); the lazy
+        // record keeps the original src and CF in AUX, as the interpreter's
+        ir.emit(IR_COND, T3, 2);
+        ir.emit(IR_ALU, ALU_ADD, size, T3, T3, T1);
+        ir.emit(IR_ALU, op, size, T3, T0, T3);
+        if (mem && dstIsRm) ir.emit(IR_STORE, T2, T3, size, i, d.seg);
+        else putReg(ir, d, kind === K_ALU_AI ? 0 : dstIsRm ? d.rm : d.reg, size, T3);
+        ir.emit(IR_FLAGS, lf, size, T0, T1, T3);
+        return true;
+      }
       if (writes && dstIsRm && mem) {
         // T2 still holds the address: the result goes to T3, stored before the flags are recorded
         ir.emit(IR_ALU, op, size, T3, T0, T1);
@@ -334,6 +357,23 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       ir.emit(IR_ALU, fd === FD_SHL ? ALU_SHL : fd === FD_SHR ? ALU_SHR : ALU_SAR, size, T2, T0, T1);
       putReg(ir, d, d.rm, size, T2);
       ir.emit(IR_FLAGSD, fd, size, T0, count, T2);
+      return true;
+    }
+    case K_SHIFT_CL: {
+      // SHL/SHR/SAR by CL, masked to 5 (6) bits: a memory operand is written back even for a zero
+      // count (as the interpreter does); FLAGSD with a count temporary leaves the flags alone for 0
+      const fd = ROW_ALU[d.row];
+      if (mem) {
+        memOp(T3);
+        ir.emit(IR_LOAD, T0, T3, size, i, d.seg);
+      } else getReg(ir, T0, d, d.rm, size);
+      getReg(ir, T1, d, 1, 1);
+      ir.emit(IR_CONST, T2, size === 8 ? 0x3f : 0x1f, 0);
+      ir.emit(IR_ALU, ALU_AND, 8, T1, T1, T2);
+      ir.emit(IR_ALU, fd === FD_SHLV ? ALU_SHL : fd === FD_SHRV ? ALU_SHR : ALU_SAR, size, T2, T0, T1);
+      if (mem) ir.emit(IR_STORE, T3, T2, size, i, d.seg);
+      else putReg(ir, d, d.rm, size, T2);
+      ir.emit(IR_FLAGSD, fd, size, T0, T1, T2);
       return true;
     }
     case K_NEG:

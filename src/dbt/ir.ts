@@ -17,7 +17,8 @@
  *   CONST  t, lo, hi             t = hi:lo
  *   ALU    alu, size, td, ta, tb td = ta op tb, masked to size (no flags)
  *   FLAGS  lfop, size, tdst, tsrc, tres   record the lazy flags of an operation (cpu/flags.ts)
- *   FLAGSD kind, size, ta, b, tres       flags of MUL/SHL/SHR/SAR written directly (FD_*)
+ *   FLAGSD kind, size, ta, b, tres       flags of MUL/SHL/SHR/SAR written directly (FD_*; b a count
+ *                                or, for FD_MUL and the variable shifts, a temporary)
  *   EA     t, base, index, scale, i      t = base + index << scale + disp(insn i), at its address size
  *   LOAD   t, ta, size, i, seg      t = memory[seg:ta] (may fault; 64-bit mode, flat segments)
  *   STORE  ta, tv, size, i, seg      memory[seg:ta] = tv (may fault)
@@ -79,6 +80,13 @@ export const FD_SHR = 2;
 export const FD_SAR = 3;
 /** One-operand 32-bit MUL: ta = the full 64-bit product; CF = OF = its high half is not 0; SF/ZF/PF of the low half. */
 export const FD_MULU = 4;
+/**
+ * SHL/SHR/SAR by a variable count: b is the temporary holding the masked count (0..63); a zero
+ * count leaves the flags as they were (the interpreter's rule), otherwise as FD_SHL/SHR/SAR.
+ */
+export const FD_SHLV = 5;
+export const FD_SHRV = 6;
+export const FD_SARV = 7;
 
 /** ALU operations of IR_ALU. */
 export const ALU_ADD = 0;
@@ -137,7 +145,7 @@ export function irText(ir: IrBlock): string[] {
       case IR_EXITCC: out.push(`  exit rip = ${CC[a]} ? entry + ${b} : entry + ${c}`); break;
       case IR_EXITT: out.push(`  exit rip = ${t(a)}`); break;
       case IR_EXITHELPER: out.push('  exit (rip from helper)'); break;
-      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar', 'mulu'][a]}${b * 8}(${t(c)}, ${a === FD_MUL ? t(d) : d}, ${t(e)})`); break;
+      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar', 'mulu', 'shl', 'shr', 'sar'][a]}${b * 8}(${t(c)}, ${a === FD_MUL || a >= FD_SHLV ? t(d) : d}, ${t(e)})`); break;
       case IR_CANON: out.push(`  check_canonical(${t(a)})`); break;
       case IR_RIPREL: out.push(`  ${t(a)} = entry + ${b}`); break;
       case IR_CMOV: out.push(`  ${t(b)} = ${CC[a]} ? ${t(c)} : ${t(b)}`); break;
