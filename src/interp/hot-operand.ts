@@ -1,17 +1,14 @@
 /**
- * The hot loop's operands (hot.ts): the host address of a memory operand when the software TLB's
- * fast entry covers it (the probe cpu.ts's rd32/wr32 make, for 64-bit addressing with cpu.ea's
- * sum in halves and the canonical check, for 32-bit addressing in flat code), and Jcc/SETcc/
- * CMOVcc conditions answered from a pending SUB or LOGIC without materialising the flags.
+ * The hot loop's operands (hot.ts): a LEA's 64-bit effective address, and Jcc/SETcc/CMOVcc
+ * conditions answered from a pending SUB or LOGIC without materialising the flags. (Memory
+ * operands' TLB probe is written in runHot itself, once before its kind switch.)
  * Constants are local copies of the imports (see hot.ts: imported bindings are not folded).
  */
 import * as F from '../cpu/flags.js';
-import * as T from '../mmu/tlb.js';
 import * as P from './hot-prep.js';
 
 const { IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF_RES_HI, IX_LF_SRC, IX_LF_SRC_HI, LF_LOGIC, LF_SUB,
   testCond } = F;
-const { TE_HOST, TLB_MASK, TLB_WORD } = T;
 const { HB_NONE, HB_RIP } = P;
 const TWO32 = 4294967296;
 
@@ -21,61 +18,6 @@ let pageBase = 0;
 export function setHotPage(lin: number): void {
   pageBase = lin;
 }
-
-/**
- * Host byte offset of a hot kind's memory operand (word a, displacement disp; `offNext` is the
- * next instruction's offset in the page, for RIP-relative operands) when the access of `size` (align mask
- * size - 1) hits the TLB entry word `acc` (TE_READ / TE_WRITE) at privilege offset uo, else -1.
- */
-export function hostAt(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
-  return (a & (1 << 29)) !== 0 ? host64(m, u32, a, disp, offNext, acc, align, uo) : host32(m, u32, a, disp, acc, align, uo);
-}
-
-/** hostAt for 64-bit addressing: the sum in halves (cpu.ea), then the canonical check. */
-function host64(m: Int32Array, u32: Uint32Array, a: number, disp: number, offNext: number, acc: number, align: number, uo: number): number {
-  const b = (a >> 12) & 31;
-  const x = (a >> 17) & 31;
-  let l: number, h: number;
-  if (b === HB_RIP) {
-    const n = pageBase + offNext + disp;
-    l = n - Math.floor(n / TWO32) * TWO32;
-    h = Math.floor(n / TWO32);
-  } else {
-    l = disp >>> 0;
-    h = disp >> 31;
-    if (b !== HB_NONE) {
-      l += m[b << 1] >>> 0;
-      h += m[(b << 1) + 1];
-    }
-  }
-  if (x !== HB_NONE) {
-    const sc = (a >> 22) & 3;
-    l += (m[x << 1] >>> 0) * (1 << sc);
-    h += sc === 0 ? m[(x << 1) + 1] : m[(x << 1) + 1] << sc;
-  }
-  const hi = (h + Math.floor(l / TWO32)) | 0;
-  if (((hi + 0x8000) >>> 16) !== 0) return -1;
-  const lo = l | 0;
-  if ((lo & align) !== 0) return -1;
-  const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
-  if (m[e + acc] !== ((lo >>> 24) | (hi << 8))) return -1;
-  return u32[e + TE_HOST] + (lo & 0xfff);
-}
-
-/** hostAt for 32-bit addressing in flat 32-bit code. */
-function host32(m: Int32Array, u32: Uint32Array, a: number, disp: number, acc: number, align: number, uo: number): number {
-  const b = (a >> 12) & 31;
-  const x = (a >> 17) & 31;
-  let l = disp;
-  if (b !== HB_NONE) l += m[b << 1];
-  if (x !== HB_NONE) l += m[x << 1] << ((a >> 22) & 3);
-  const lo = l | 0;
-  if ((lo & align) !== 0) return -1;
-  const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
-  if (m[e + acc] !== lo >>> 24) return -1;
-  return u32[e + TE_HOST] + (lo & 0xfff);
-}
-
 
 /** The high half of the last `ea64`. */
 let eaHi = 0;

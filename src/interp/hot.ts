@@ -25,7 +25,7 @@ import * as T from '../mmu/tlb.js';
 import * as A from './alu.js';
 import * as P from './hot-prep.js';
 import type { Cpu } from './cpu.js';
-import { cond, ea64, eaHigh, hostAt, setHotPage } from './hot-operand.js';
+import { cond, ea64, eaHigh, setHotPage } from './hot-operand.js';
 
 // Local copies of the imported constants. An imported binding is live: V8 loads it from its
 // module cell at every use and cannot fold it, so a `switch` over imported case labels became a
@@ -36,7 +36,7 @@ const { IX_FLAGS, IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF
 const { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } = S;
 const { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS, TLB_WORD } = T;
 const { OP_ADD, OP_CMP, OP_OR, OP_SUB, OP_XOR } = A;
-const { HA_IMM, HB_NONE, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R, H_ALU_MI32, H_ALU_MI64, H_ALU_MR32,
+const { HA_IMM, HB_NONE, HB_RIP, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R, H_ALU_MI32, H_ALU_MI64, H_ALU_MR32,
   H_ALU_MR64, H_ALU_RI32, H_ALU_RI64, H_ALU_RM32, H_ALU_RM64, H_ALU_RR32, H_ALU_RR64, H_CALL, H_CMOV32,
   H_IMUL_RM32, H_IMUL_RR32, H_INCDEC32, H_INCDEC64, H_JCC, H_JMP, H_LD32, H_LD64, H_LD8, H_LDSXD, H_LDZX8, H_LEA32,
   H_LEA64, H_MOVSXD, H_MOV_RI32, H_MOV_RI64, H_MOV_RR32, H_MOV_RR64, H_POP, H_PUSH, H_RET, H_SETCC, H_SHIFT32,
@@ -60,6 +60,26 @@ const TAG32 = Int32Array.of(
 );
 const NOT_ARITH = ~FLAGS_ARITH;
 
+/**
+ * Per kind: does it have a memory operand probed through the TLB (HM_MEM), its alignment mask
+ * (low 3 bits; wider accesses that straddle an alignment unit leave the loop), and whether the
+ * access writes (always, or for ALU operations below CMP). The loop computes the host address
+ * once, before the kind switch, instead of calling a helper from each memory case: runHot is too
+ * big for V8 to inline more than a few of those calls (its cumulative inlining budget).
+ */
+const HM_MEM = 8;
+const HM_WR = 16;
+const HM_WROP = 32;
+const HMEM = new Uint8Array(64);
+for (const [k, v] of [
+  [H_ALU_RM32, 3], [H_ALU_MR32, 3 | HM_WROP], [H_ALU_MI32, 3 | HM_WROP],
+  [H_ALU_RM64, 7], [H_ALU_MR64, 7 | HM_WROP], [H_ALU_MI64, 7 | HM_WROP],
+  [H_ALU_M8R, HM_WROP], [H_ALU_M8I, HM_WROP],
+  [H_LD32, 3], [H_LDSXD, 3], [H_LD64, 7], [H_LD8, 0], [H_LDZX8, 0], [H_IMUL_RM32, 3],
+  [H_ST32, 3 | HM_WR], [H_STI32, 3 | HM_WR], [H_ST64, 7 | HM_WR], [H_STI64, 7 | HM_WR],
+  [H_ST8, HM_WR], [H_STI8, HM_WR],
+] as const) HMEM[k] = v | HM_MEM;
+
 /** SF, ZF, PF of a 32-bit result (shift.ts's szp). */
 const szp32 = (r: number): number => PARITY[r & 0xff] | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0);
 
@@ -79,7 +99,61 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
   loop: while (n < left && bits[off] === B) {
     const a = ha[off];
     const len = (a >>> 24) & 15;
-    switch (hk[off]) {
+    const k = hk[off];
+    const mk = HMEM[k];
+    // the memory operand's host byte offset; a TLB miss, misalignment or non-canonical address
+    // leaves the loop before the instruction (its handler then runs it)
+    let h = 0;
+    if (mk !== 0) {
+      const disp = hdisp[off];
+      const b = (a >> 12) & 31;
+      const x = (a >> 17) & 31;
+      let lo: number, tag: number;
+      if (long) {
+        // 64-bit addressing in int32 halves with explicit carries, then the canonical check
+        let l: number, hi: number;
+        if (b === HB_RIP) {
+          const s = pageLin + off + len + disp;
+          const sh = Math.floor(s / TWO32);
+          l = (s - sh * TWO32) | 0;
+          hi = sh | 0;
+        } else {
+          l = disp;
+          hi = disp >> 31;
+          if (b !== HB_NONE) {
+            const bl = m[b << 1];
+            const t = (l + bl) | 0;
+            hi = (hi + m[(b << 1) + 1] + ((t >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+            l = t;
+          }
+        }
+        if (x !== HB_NONE) {
+          const sc = (a >> 22) & 3;
+          const xl = m[x << 1];
+          const xs = xl << sc;
+          const xh = sc === 0 ? m[(x << 1) + 1] : (m[(x << 1) + 1] << sc) | (xl >>> (32 - sc));
+          const t = (l + xs) | 0;
+          hi = (hi + xh + ((t >>> 0) < (xs >>> 0) ? 1 : 0)) | 0;
+          l = t;
+        }
+        if (((hi + 0x8000) >>> 16) !== 0) break loop;
+        lo = l;
+        tag = (lo >>> 24) | (hi << 8);
+      } else {
+        // 32-bit addressing in flat 32-bit code
+        let l = disp;
+        if (b !== HB_NONE) l += m[b << 1];
+        if (x !== HB_NONE) l += m[x << 1] << ((a >> 22) & 3);
+        lo = l | 0;
+        tag = lo >>> 24;
+      }
+      if ((lo & mk & 7) !== 0) break loop;
+      const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
+      const wr = (mk & HM_WR) !== 0 || ((mk & HM_WROP) !== 0 && ((a >> 8) & 15) < OP_CMP);
+      if (m[e + (wr ? TE_WRITE : TE_READ)] !== tag) break loop;
+      h = u32[e + TE_HOST] + (lo & 0xfff);
+    }
+    switch (k) {
       case H_ALU_RR32: case H_ALU_RI32: {
         const dst = (a & 15) << 1;
         const x = m[dst];
@@ -148,11 +222,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         break;
       }
       case H_ALU_RM32: case H_ALU_MR32: case H_ALU_MI32: {
-        const k = hk[off];
         const op = (a >> 8) & 15;
-        const toMem = k !== H_ALU_RM32 && op < OP_CMP;
-        const h = hostAt(m, u32, a, hdisp[off], off + len, toMem ? TE_WRITE : TE_READ, 3, uo);
-        if (h < 0) break loop;
         const w = h >>> 2;
         let x: number, y: number;
         if (k === H_ALU_RM32) {
@@ -185,11 +255,7 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         break;
       }
       case H_ALU_RM64: case H_ALU_MR64: case H_ALU_MI64: {
-        const k = hk[off];
         const op = (a >> 8) & 15;
-        const toMem = k !== H_ALU_RM64 && op < OP_CMP;
-        const h = hostAt(m, u32, a, hdisp[off], off + len, toMem ? TE_WRITE : TE_READ, 7, uo);
-        if (h < 0) break loop;
         const w = h >>> 2;
         let x: number, xHi: number, y: number, yHi: number;
         if (k === H_ALU_RM64) {
@@ -250,8 +316,6 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_ALU_M8R: case H_ALU_M8I: {
         const op = (a >> 8) & 15;
-        const h = hostAt(m, u32, a, hdisp[off], off + len, op < OP_CMP ? TE_WRITE : TE_READ, 0, uo);
-        if (h < 0) break loop;
         const x = u8[h];
         const y = (a & HA_IMM) !== 0 ? himm[off] : u8[himm[off]];
         let r: number;
@@ -291,8 +355,6 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_LD32: case H_LD64: case H_LDSXD: {
         const wide = hk[off] === H_LD64;
-        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_READ, wide ? 7 : 3, uo);
-        if (h < 0) break loop;
         const w = h >>> 2;
         const dst = (a & 15) << 1;
         const v = m[w];
@@ -302,8 +364,6 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_ST32: case H_ST64: {
         const wide = hk[off] === H_ST64;
-        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_WRITE, wide ? 7 : 3, uo);
-        if (h < 0) break loop;
         const w = h >>> 2;
         const src = (a & 15) << 1;
         m[w] = m[src];
@@ -312,8 +372,6 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       }
       case H_STI32: case H_STI64: {
         const wide = hk[off] === H_STI64;
-        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_WRITE, wide ? 7 : 3, uo);
-        if (h < 0) break loop;
         const w = h >>> 2;
         const v = himm[off];
         m[w] = v;
@@ -321,14 +379,10 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         break;
       }
       case H_STI8: case H_ST8: {
-        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_WRITE, 0, uo);
-        if (h < 0) break loop;
         u8[h] = hk[off] === H_STI8 ? himm[off] : u8[himm[off]];
         break;
       }
       case H_LD8: case H_LDZX8: {
-        const h = hostAt(m, u32, a, hdisp[off], off + len, TE_READ, 0, uo);
-        if (h < 0) break loop;
         if (hk[off] === H_LD8) u8[himm[off]] = u8[h];
         else {
           const dst = (a & 15) << 1;
@@ -481,8 +535,6 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
       case H_IMUL_RR32: case H_IMUL_RM32: {
         let x: number;
         if (hk[off] === H_IMUL_RM32) {
-          const h = hostAt(m, u32, a, hdisp[off], off + len, TE_READ, 3, uo);
-          if (h < 0) break loop;
           x = m[h >>> 2];
         } else x = m[((a >> 4) & 15) << 1];
         const dst = (a & 15) << 1;
