@@ -13,7 +13,8 @@
  *
  * Word A: bits 0-3 first register (destination / ModRM.reg), 4-7 second (source / ModRM.rm),
  * 8-11 operation, condition or shift, 12-16 base (0-15, 16 none, 17 RIP), 17-21 index (16 none),
- * 22-23 scale, 24-27 instruction length, 28 "immediate source", 29 "64-bit mode addressing".
+ * 22-23 scale, 24-27 instruction length, 28 "immediate source", 29 "64-bit mode addressing",
+ * 30 "memory operand" (HA_MEM), 31 "writes it" (HA_WR).
  * IMM: the immediate (or a byte register's offset in the CPU block, or a shift count).
  * DISP: the displacement (or the high half of a 64-bit immediate). Memory operands go through
  * DS/ES/SS/CS in 64-bit mode (bases 0) and through DS or SS in 32-bit code (flat there).
@@ -21,7 +22,7 @@
 import { BASE_RIP, type Decoded } from '../cpu/decoded.js';
 import { tableRows } from '../cpu/table.js';
 import { SEG_DS, SEG_FS, SEG_SS } from '../cpu/state.js';
-import { OP_ADC, OP_SBB } from './alu.js';
+import { OP_ADC, OP_CMP, OP_SBB } from './alu.js';
 
 export const H_ALU_RR32 = 1;
 export const H_ALU_RR64 = 2;
@@ -77,6 +78,9 @@ export const HSH_SHR = 1;
 export const HSH_SAR = 2;
 export const HA_IMM = 1 << 28;
 export const HA_LONG = 1 << 29;
+/** The kind has a memory operand the hot loop probes through the TLB (not LEA); HA_WR: it writes it. */
+export const HA_MEM = 1 << 30;
+export const HA_WR = 1 << 31;
 export const HB_NONE = 16;
 export const HB_RIP = 17;
 
@@ -183,6 +187,12 @@ export function hotKind(spec: number, d: Decoded, bits: number): number {
   const reg = d.reg;
   const rm = d.rm;
   const set = (kind: number, word: number): number => {
+    if (mem && kind !== H_LEA32 && kind !== H_LEA64) {
+      const wr = kind === H_ST32 || kind === H_ST64 || kind === H_STI32 || kind === H_STI64 || kind === H_ST8 ||
+        kind === H_STI8 || ((kind === H_ALU_MR32 || kind === H_ALU_MR64 || kind === H_ALU_MI32 ||
+        kind === H_ALU_MI64 || kind === H_ALU_M8R || kind === H_ALU_M8I) && ((word >> 8) & 15) < OP_CMP);
+      word |= HA_MEM | (wr ? HA_WR : 0);
+    }
     hotOut[0] = word;
     return kind;
   };

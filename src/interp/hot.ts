@@ -36,7 +36,7 @@ const { IX_FLAGS, IX_LF_AUX, IX_LF_DST, IX_LF_DST_HI, IX_LF_OP, IX_LF_RES, IX_LF
 const { FLAG_CF, FLAG_OF, FLAG_SF, FLAG_ZF, FLAGS_ARITH } = S;
 const { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS, TLB_WORD } = T;
 const { OP_ADD, OP_CMP, OP_OR, OP_SUB, OP_XOR } = A;
-const { HA_IMM, HB_NONE, HB_RIP, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R, H_ALU_MI32, H_ALU_MI64, H_ALU_MR32,
+const { HA_IMM, HA_MEM, HB_NONE, HB_RIP, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R, H_ALU_MI32, H_ALU_MI64, H_ALU_MR32,
   H_ALU_MR64, H_ALU_RI32, H_ALU_RI64, H_ALU_RM32, H_ALU_RM64, H_ALU_RR32, H_ALU_RR64, H_CALL, H_CMOV32,
   H_IMUL_RM32, H_IMUL_RR32, H_INCDEC32, H_INCDEC64, H_JCC, H_JMP, H_LD32, H_LD64, H_LD8, H_LDSXD, H_LDZX8, H_LEA32,
   H_LEA64, H_MOVSXD, H_MOV_RI32, H_MOV_RI64, H_MOV_RR32, H_MOV_RR64, H_POP, H_PUSH, H_RET, H_SETCC, H_SHIFT32,
@@ -61,24 +61,14 @@ const TAG32 = Int32Array.of(
 const NOT_ARITH = ~FLAGS_ARITH;
 
 /**
- * Per kind: does it have a memory operand probed through the TLB (HM_MEM), its alignment mask
- * (low 3 bits; wider accesses that straddle an alignment unit leave the loop), and whether the
- * access writes (always, or for ALU operations below CMP). The loop computes the host address
- * once, before the kind switch, instead of calling a helper from each memory case: runHot is too
- * big for V8 to inline more than a few of those calls (its cumulative inlining budget).
+ * Alignment mask of each kind's memory access (wider accesses that straddle an alignment unit
+ * leave the loop). Word A's HA_MEM bit says whether there is a memory operand, HA_WR whether it
+ * is written: the loop computes the host address once, before the kind switch, instead of
+ * calling a helper from each memory case (runHot is too big for V8 to inline more than a few).
  */
-const HM_MEM = 8;
-const HM_WR = 16;
-const HM_WROP = 32;
-const HMEM = new Uint8Array(64);
-for (const [k, v] of [
-  [H_ALU_RM32, 3], [H_ALU_MR32, 3 | HM_WROP], [H_ALU_MI32, 3 | HM_WROP],
-  [H_ALU_RM64, 7], [H_ALU_MR64, 7 | HM_WROP], [H_ALU_MI64, 7 | HM_WROP],
-  [H_ALU_M8R, HM_WROP], [H_ALU_M8I, HM_WROP],
-  [H_LD32, 3], [H_LDSXD, 3], [H_LD64, 7], [H_LD8, 0], [H_LDZX8, 0], [H_IMUL_RM32, 3],
-  [H_ST32, 3 | HM_WR], [H_STI32, 3 | HM_WR], [H_ST64, 7 | HM_WR], [H_STI64, 7 | HM_WR],
-  [H_ST8, HM_WR], [H_STI8, HM_WR],
-] as const) HMEM[k] = v | HM_MEM;
+const HALIGN = new Uint8Array(64);
+for (const k of [H_ALU_RM32, H_ALU_MR32, H_ALU_MI32, H_LD32, H_LDSXD, H_IMUL_RM32, H_ST32, H_STI32]) HALIGN[k] = 3;
+for (const k of [H_ALU_RM64, H_ALU_MR64, H_ALU_MI64, H_LD64, H_ST64, H_STI64]) HALIGN[k] = 7;
 
 /** SF, ZF, PF of a 32-bit result (shift.ts's szp). */
 const szp32 = (r: number): number => PARITY[r & 0xff] | (r === 0 ? FLAG_ZF : 0) | (r < 0 ? FLAG_SF : 0);
@@ -100,11 +90,10 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
     const a = ha[off];
     const len = (a >>> 24) & 15;
     const k = hk[off];
-    const mk = HMEM[k];
     // the memory operand's host byte offset; a TLB miss, misalignment or non-canonical address
     // leaves the loop before the instruction (its handler then runs it)
     let h = 0;
-    if (mk !== 0) {
+    if ((a & HA_MEM) !== 0) {
       const disp = hdisp[off];
       const b = (a >> 12) & 31;
       const x = (a >> 17) & 31;
@@ -147,10 +136,9 @@ export function runHot(cpu: Cpu, p: HotPage, off: number, pageLin: number, long:
         lo = l | 0;
         tag = lo >>> 24;
       }
-      if ((lo & mk & 7) !== 0) break loop;
+      if ((lo & HALIGN[k]) !== 0) break loop;
       const e = TLB_WORD + (((lo >>> 12) & TLB_MASK) << 3) + uo;
-      const wr = (mk & HM_WR) !== 0 || ((mk & HM_WROP) !== 0 && ((a >> 8) & 15) < OP_CMP);
-      if (m[e + (wr ? TE_WRITE : TE_READ)] !== tag) break loop;
+      if (m[e + (a < 0 ? TE_WRITE : TE_READ)] !== tag) break loop; // a < 0: HA_WR
       h = u32[e + TE_HOST] + (lo & 0xfff);
     }
     switch (k) {
