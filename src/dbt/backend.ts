@@ -49,6 +49,7 @@ export function declareImports(m: ModuleBuilder, memPages: number): void {
   m.importFunc('st', [I32, I32, I32, I32, I32, I32, I32], [I32]);
   m.importFunc('cond', [I32], [I32]);
   m.importFunc('lazycf', [], [I32]);
+  m.importFunc('flags', [], [I32]);
 }
 
 /** What the back end needs to know about a block besides its IR. */

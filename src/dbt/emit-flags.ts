@@ -7,12 +7,13 @@
  */
 import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB } from '../cpu/flags.js';
 import { OFF_LF_AUX, OFF_LF_DST, OFF_LF_OP, OFF_LF_RES, OFF_LF_SRC, OFF_RFLAGS } from '../cpu/state.js';
-import { FD_MUL, FD_MULU, FD_SARV, FD_SHL, FD_SHLV, FD_SHR, FD_SHRV } from './ir.js';
+import { FD_MUL, FD_MULU, FD_ROLV, FD_SARV, FD_SHL, FD_SHLV, FD_SHR, FD_SHRV } from './ir.js';
 import { type FuncBody, I32, I64, OP } from './wasm/encoder.js';
 
 /** Function indexes of the flag helpers every generated module imports (backend.ts declareImports). */
 export const H_COND = 3;
 export const H_LAZYCF = 4;
+export const H_FLAGS = 5;
 
 /**
  * pendTag of flags computed directly (FLAGSD): the six arithmetic bits sit in the lfAux local, as
@@ -181,6 +182,10 @@ export abstract class FlagEmitter {
    * interpreter's muldiv.ts / shift.ts compute them (SF, ZF, PF from the result, AF = 0).
    */
   protected flagsDirect(kind: number, size: number, ta: number, b: number, tres: number): void {
+    if (kind >= FD_ROLV) {
+      this.flagsRotate(kind === FD_ROLV, size, b, tres);
+      return;
+    }
     if (kind >= FD_SHLV) {
       this.flagsVariable(kind, size, ta, b, tres);
       return;
@@ -288,5 +293,56 @@ export abstract class FlagEmitter {
     f.op(OP.select).mem(OP.i32Store, 2, OFF_LF_OP);
     this.pendTag = -1;
     this.lfDirty = false;
+  }
+  /**
+   * ROL/ROR: CF and OF from the rotated result (shift.ts: ROL CF = bit 0, OF = msb ^ CF; ROR CF =
+   * msb, OF = msb ^ the bit below), the other four arithmetic flags kept, so a lazy operation's
+   * flags are materialized first (the `flags` import); a zero masked count changes nothing.
+   */
+  private flagsRotate(left: boolean, size: number, cnt: number, tres: number): void {
+    const f = this.f;
+    const bits = size * 8;
+    const bit = (k: number): void => {
+      f.get(tres).i64(k, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
+    };
+    if (this.pendTag !== TAG_DIRECT) {
+      this.syncFlags(true);
+      f.call(H_FLAGS).i32(FLAGS_ARITH).op(OP.i32And).set(this.lfAux);
+    }
+    f.get(this.lfAux).i32(~0x801).op(OP.i32And);
+    if (left) {
+      bit(0);
+      f.tee(this.fr).op(OP.i32Or);
+      bit(bits - 1);
+      f.get(this.fr).op(OP.i32Xor);
+    } else {
+      bit(bits - 1);
+      f.tee(this.fr).op(OP.i32Or);
+      bit(bits - 2);
+      f.get(this.fr).op(OP.i32Xor);
+    }
+    f.i32(11).op(OP.i32Shl).op(OP.i32Or);
+    f.get(this.lfAux).get(cnt).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.select).set(this.lfAux);
+    this.pendTag = TAG_DIRECT;
+    this.lfDirty = true;
+  }
+
+  /** Pushes ta rotated left or right by tb (modulo the width) at `size`, zero-extended to i64. */
+  protected rotate(left: boolean, size: number, ta: number, tb: number): void {
+    const f = this.f;
+    if (size === 8) {
+      f.get(ta).get(tb).op(left ? 0x89 /* i64.rotl */ : 0x8a /* i64.rotr */);
+      return;
+    }
+    if (size === 4) {
+      f.get(ta).op(OP.i32WrapI64).get(tb).op(OP.i32WrapI64).op(left ? 0x77 /* i32.rotl */ : 0x78 /* i32.rotr */)
+        .op(OP.i64ExtendI32U);
+      return;
+    }
+    // 8/16 bits: (a << c) | (a >> (bits - c)) with c = count mod bits (c = 0: a >> bits is 0)
+    const bits = size * 8;
+    f.get(ta).get(tb).i64(bits - 1, 0).op(OP.i64And).op(left ? OP.i64Shl : OP.i64ShrU);
+    f.get(ta).i64(bits, 0).get(tb).i64(bits - 1, 0).op(OP.i64And).op(OP.i64Sub).op(left ? OP.i64ShrU : OP.i64Shl);
+    f.op(OP.i64Or).i64(bits === 8 ? 0xff : 0xffff, 0).op(OP.i64And);
   }
 }

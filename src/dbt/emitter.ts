@@ -14,7 +14,7 @@ import {
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
-  ALU_ADD, ALU_MOV, ALU_MUL, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_SHLV, IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_MOV, ALU_MUL, ALU_ROL, ALU_ROR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_SHLV, IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
@@ -285,6 +285,11 @@ export class Emitter extends FlagEmitter {
         // a = op, b = size, c = dst, d, e = operands
         if (a === ALU_SEXT) {
           f.get(t[d]).op(b === 1 ? OP.i64Extend8S : b === 2 ? OP.i64Extend16S : OP.i64Extend32S).set(t[c]);
+          break;
+        }
+        if (a === ALU_ROL || a === ALU_ROR) {
+          this.rotate(a === ALU_ROL, b, t[d], t[e]);
+          f.set(t[c]);
           break;
         }
         if (a === ALU_MOV) f.get(t[e]);

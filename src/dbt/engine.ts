@@ -35,7 +35,7 @@
  * DEMOTE_AFTER times (code and hot data sharing it) is no longer translated (`pagesDemoted`).
  */
 import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
-import { IX_FLAGS, lazyCF, testCond } from '../cpu/flags.js';
+import { IX_FLAGS, getFlags, lazyCF, testCond } from '../cpu/flags.js';
 import type { Decoded } from '../cpu/decoded.js';
 import {
   ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
@@ -239,6 +239,8 @@ class Dbt implements DbtEngine {
           this.store(gi, size, lo, hi, vlo, vhi, seg),
         cond: (cc: number): number => (testCond(m, cc) ? 1 : 0),
         lazycf: (): number => lazyCF(m),
+        // the whole RFLAGS brought up to date (ROL/ROR keep SF, ZF, PF and AF of a lazy operation)
+        flags: (): number => getFlags(m),
       },
     };
   }

@@ -18,8 +18,8 @@ import { MODE_LONG64, MODE_PROT32, REG_RSP, SEG_DS, SEG_ES, SEG_FS, SEG_SS } fro
 import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
 import { ROW_FLAGS, tableRows } from '../cpu/table.js';
 import {
-  ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
-  FD_SHR, FD_MULU, FD_SHLV, FD_SHRV, FD_SARV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
+  ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_ROL, ALU_ROR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
+  FD_SHR, FD_MULU, FD_SHLV, FD_SHRV, FD_SARV, FD_ROLV, FD_RORV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
   IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IrBlock, T0, T1, T2, T3,
 } from './ir.js';
@@ -144,6 +144,7 @@ const K_CWD = 38;
 const K_XCHG = 39;
 const K_BSWAP = 40;
 const K_SHIFT_CL = 41;
+const K_ROTATE = 42;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -159,6 +160,8 @@ const shiftOneRow = Int32Array.from(tableRows, (r) => (/^(shl|shr|sar)(Eb|Ev)1$/
 const ROW_BYTE = new Uint8Array(tableRows.length);
 /** Per row: 1 for ADC, 2 for SBB (ROW_ALU then holds ALU_ADD / ALU_SUB), else 0. */
 const ROW_CARRY = new Uint8Array(tableRows.length);
+/** Per ROL/ROR row: where the count comes from (0 the immediate, 1 the constant 1, 2 CL). */
+const ROT_COUNT = new Uint8Array(tableRows.length);
 const ALU_BY_NAME: Record<string, number> = {
   add: ALU_ADD, or: ALU_OR, and: ALU_AND, sub: ALU_SUB, xor: ALU_XOR, cmp: -1, adc: ALU_ADD, sbb: ALU_SUB,
 };
@@ -192,6 +195,12 @@ const ALU_BY_NAME: Record<string, number> = {
     if (sh !== null) {
       k = K_SHIFT;
       ROW_ALU[r.index] = sh[1] === 'shl' ? FD_SHL : sh[1] === 'shr' ? FD_SHR : FD_SAR;
+    }
+    const rot = /^(rol|ror)(Eb|Ev)(Ib|1|CL)$/.exec(r.name);
+    if (rot !== null) {
+      k = K_ROTATE;
+      ROW_ALU[r.index] = rot[1] === 'rol' ? FD_ROLV : FD_RORV;
+      ROT_COUNT[r.index] = rot[3] === 'Ib' ? 0 : rot[3] === '1' ? 1 : 2;
     }
     const shc = /^(shl|shr|sar)(Eb|Ev)CL$/.exec(r.name);
     if (shc !== null) {
@@ -371,6 +380,27 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       ir.emit(IR_CONST, T2, size === 8 ? 0x3f : 0x1f, 0);
       ir.emit(IR_ALU, ALU_AND, 8, T1, T1, T2);
       ir.emit(IR_ALU, fd === FD_SHLV ? ALU_SHL : fd === FD_SHRV ? ALU_SHR : ALU_SAR, size, T2, T0, T1);
+      if (mem) ir.emit(IR_STORE, T3, T2, size, i, d.seg);
+      else putReg(ir, d, d.rm, size, T2);
+      ir.emit(IR_FLAGSD, fd, size, T0, T1, T2);
+      return true;
+    }
+    case K_ROTATE: {
+      // ROL/ROR by an immediate, 1 or CL, register or memory (written back even for a zero count,
+      // as the interpreter does): the count masked to 5 (6) bits, the rotation modulo the width
+      const fd = ROW_ALU[d.row];
+      const src = ROT_COUNT[d.row];
+      if (mem) {
+        memOp(T3);
+        ir.emit(IR_LOAD, T0, T3, size, i, d.seg);
+      } else getReg(ir, T0, d, d.rm, size);
+      const cmask = size === 8 ? 0x3f : 0x1f;
+      if (src === 2) {
+        getReg(ir, T1, d, 1, 1);
+        ir.emit(IR_CONST, T2, cmask, 0);
+        ir.emit(IR_ALU, ALU_AND, 8, T1, T1, T2);
+      } else ir.emit(IR_CONST, T1, (src === 1 ? 1 : d.imm) & cmask, 0);
+      ir.emit(IR_ALU, fd === FD_ROLV ? ALU_ROL : ALU_ROR, size, T2, T0, T1);
       if (mem) ir.emit(IR_STORE, T3, T2, size, i, d.seg);
       else putReg(ir, d, d.rm, size, T2);
       ir.emit(IR_FLAGSD, fd, size, T0, T1, T2);

@@ -87,6 +87,12 @@ export const FD_MULU = 4;
 export const FD_SHLV = 5;
 export const FD_SHRV = 6;
 export const FD_SARV = 7;
+/**
+ * ROL/ROR by the count in temporary b (masked, 0..63; constant counts too): CF and OF of the
+ * rotated result tres, the other arithmetic flags kept; nothing changes for a zero count.
+ */
+export const FD_ROLV = 8;
+export const FD_RORV = 9;
 
 /** ALU operations of IR_ALU. */
 export const ALU_ADD = 0;
@@ -103,7 +109,10 @@ export const ALU_MUL = 7;
 export const ALU_SHL = 8;
 export const ALU_SHR = 9;
 export const ALU_SAR = 10;
-export const ALU_NAMES = ['add', 'sub', 'and', 'or', 'xor', 'mov', 'sext', 'mul', 'shl', 'shr', 'sar'];
+/** td = ta rotated left / right by tb (any count: taken modulo the size's width). */
+export const ALU_ROL = 11;
+export const ALU_ROR = 12;
+export const ALU_NAMES = ['add', 'sub', 'and', 'or', 'xor', 'mov', 'sext', 'mul', 'shl', 'shr', 'sar', 'rol', 'ror'];
 
 export const T0 = 0;
 export const T1 = 1;
@@ -145,7 +154,7 @@ export function irText(ir: IrBlock): string[] {
       case IR_EXITCC: out.push(`  exit rip = ${CC[a]} ? entry + ${b} : entry + ${c}`); break;
       case IR_EXITT: out.push(`  exit rip = ${t(a)}`); break;
       case IR_EXITHELPER: out.push('  exit (rip from helper)'); break;
-      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar', 'mulu', 'shl', 'shr', 'sar'][a]}${b * 8}(${t(c)}, ${a === FD_MUL || a >= FD_SHLV ? t(d) : d}, ${t(e)})`); break;
+      case IR_FLAGSD: out.push(`  flags = ${['mul', 'shl', 'shr', 'sar', 'mulu', 'shl', 'shr', 'sar', 'rol', 'ror'][a]}${b * 8}(${t(c)}, ${a === FD_MUL || a >= FD_SHLV ? t(d) : d}, ${t(e)})`); break;
       case IR_CANON: out.push(`  check_canonical(${t(a)})`); break;
       case IR_RIPREL: out.push(`  ${t(a)} = entry + ${b}`); break;
       case IR_CMOV: out.push(`  ${t(b)} = ${CC[a]} ? ${t(c)} : ${t(b)}`); break;

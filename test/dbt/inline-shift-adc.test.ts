@@ -1,6 +1,7 @@
 /**
  * Parity for the instructions inlined in issue 6's last round: SHL/SHR/SAR by CL (register and
- * memory, every size, counts 0, 1, size-1, size, 31, 63 and CL above the mask) and ADC/SBB (every
+ * memory, every size, counts 0, 1, size-1, size, 31, 63 and CL above the mask), ROL/ROR by an
+ * immediate, 1 or CL (the same counts; the four flags they keep) and ADC/SBB (every
  * form and size, the carry in coming from each kind of flag state the translator tracks: a lazy
  * CMP, a direct shift, INC's kept CF, a previous ADC, a memory copy after a helper). The flags
  * are read both through SETcc/Jcc in the same block (the translator's inline conditions) and
@@ -37,6 +38,8 @@ function parity(src: string, limit = 400_000): { helpers: number } {
   return { helpers };
 }
 
+/** Where memory operands under test live (rdi, moving with rsi). */
+const DATA_OUT = DATA + 0x2000;
 const REGS: Record<number, string[]> = {
   1: ['al', 'bl', 'dl', 'ah', 'r9b'], 2: ['ax', 'bx', 'dx', 'r9w'], 4: ['eax', 'ebx', 'edx', 'r9d'], 8: ['rax', 'rbx', 'rdx', 'r9'],
 };
@@ -44,41 +47,47 @@ const PTR: Record<number, string> = { 1: 'byte', 2: 'word', 4: 'dword', 8: 'qwor
 /** Flag states before the instruction under test (each a different path in the translator). */
 const BEFORE = ['cmp rax, rbx', 'shr rbx, 3', 'inc rdx', 'add r9, rax', 'xor r9d, r9d', 'adc rbx, rdx'];
 
-/** Reads the flags inline (SETcc into r12..r15 checksums), then through PUSHF; ends with a random CF. */
+/**
+ * Reads every flag inline (SETcc, which changes no flags, into spare registers) and then through
+ * PUSHF, before anything that sets flags; the checksums go to r14/r15; ends with a random CF.
+ */
 const OBSERVE = `
   setc r12b
   seto r13b
+  sets r8b
+  setz r11b
+  setp bpl
+  setbe cl
+  setl ch
+  pushfq
+  pop rdi
   add r14, r12
   lea r14, [r14+r13*2]
-  sets r12b
-  setz r13b
-  add r15, r12
-  lea r15, [r15+r13*4]
-  setp r12b
-  setbe r13b
-  add r14, r12
-  add r15, r13
-  setl r12b
-  add r14, r12
-  pushfq
-  pop r12
+  lea r14, [r14+r8*4]
+  lea r14, [r14+r11*8]
+  add r15, rbp
+  add r15, rcx
   imul r14, r14, 1000003
-  add r14, r12
+  add r14, rdi
+  mov rdi, rsi
+  add rdi, ${DATA_OUT - DATA}
   xor r15, rax
   add r15, rbx
   add r15, rdx
   add r15, r9`;
 
-/** OBSERVE's lighter form: CF and OF inline, then PUSHF (leaves CF random for INC's kept CF). */
+/** OBSERVE's lighter form: CF and OF inline, then PUSHF. */
 const OBSERVE_SHORT = `
   setc r12b
   seto r13b
+  pushfq
+  pop rdi
   add r14, r12
   lea r14, [r14+r13*2]
-  pushfq
-  pop r12
   imul r14, r14, 1000003
-  add r14, r12
+  add r14, rdi
+  mov rdi, rsi
+  add rdi, ${DATA_OUT - DATA}
   xor r15, rax
   add r15, rbx
   add r15, rdx
@@ -87,7 +96,7 @@ const OBSERVE_SHORT = `
 function loop(body: string, iters: number): string {
   return `
     mov rsi, ${DATA}
-    mov rdi, ${DATA + 0x2000}
+    mov rdi, ${DATA_OUT}
     xor r14, r14
     xor r15, r15
     mov r10, ${iters}
@@ -137,6 +146,43 @@ describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the inte
     expect(helpers).toBe(0);
   });
 
+  it('ROL/ROR by an immediate, 1 and CL: every size, register and memory, the other flags kept', () => {
+    let body = '';
+    let k = 0;
+    for (const op of ['rol', 'ror']) {
+      for (const size of [1, 2, 4, 8]) {
+        const bits = size * 8;
+        for (const count of [0, 1, 2, bits - 1, bits, bits + 3, 31, 63, 200]) {
+          for (const how of ['cl', 'imm']) {
+            const reg = REGS[size][k % REGS[size].length];
+            const dst = k % 3 === 1 ? `${PTR[size]} [rdi+${(k * 8) % 2048}]` : reg;
+            const src = how === 'cl' ? 'cl' : count === 1 && k % 2 === 0 ? '1' : `${count & 0xff}`;
+            body += `
+    mov rax, [rsi+${(k * 8) % 4096}]
+    mov rbx, [rsi+${(k * 8 + 8) % 4096}]
+    mov rdx, [rsi+${(k * 8 + 16) % 4096}]
+    mov r9, [rsi+${(k * 8 + 24) % 4096}]
+    mov ecx, ${count}
+    ${BEFORE[k % BEFORE.length]}
+    ${op} ${dst}, ${src}
+    ${OBSERVE}`;
+            k++;
+          }
+        }
+      }
+    }
+    // rotates in a row (direct flags kept in locals), then a lazy op's flags read after a rotate
+    body += `
+    mov ecx, [rsi]
+    sub eax, ebx
+    rol rax, cl
+    ror bx, 3
+    rol dl, cl
+    ${OBSERVE}`;
+    const { helpers } = parity(loop(body, 6));
+    expect(helpers).toBe(0);
+  });
+
   for (const op of ['adc', 'sbb']) {
     it(`${op.toUpperCase()}: every form and size, carry in from each flag state, Jcc`, () => {
       let body = '';
@@ -159,7 +205,7 @@ describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the inte
     ${BEFORE[(fi + b * 2 + size) % BEFORE.length]}
     ${op} ${form}
     jc .c${k}
-    add r15, 17
+    lea r15, [r15+17]
   .c${k}:
     ${OBSERVE_SHORT}`;
             k++;

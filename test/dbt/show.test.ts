@@ -19,7 +19,7 @@ describe('translate text', () => {
   });
 
   it('an instruction without a recipe is a helper call; a privileged one runs in the simulator', () => {
-    const t = translateText(parseHex('d3 c0 0f 01 c8 f4'), 64); // rol eax, cl; monitor; hlt
+    const t = translateText(parseHex('d3 d0 0f 01 c8 f4'), 64); // rcl eax, cl; monitor; hlt
     expect(t).toContain('call_helper(insn 0)');
     expect(t).toMatch(/monitor.*runs in the simulator/);
     expect(t).toMatch(/hlt.*runs in the simulator/);
