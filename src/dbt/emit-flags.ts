@@ -196,14 +196,15 @@ export abstract class FlagEmitter {
       f.get(t).i64(bits - 1, 0).op(OP.i64ShrU).op(OP.i32WrapI64).i32(1).op(OP.i32And);
     };
     // SF | ZF | PF (MULU: of the low half of the full product)
-    if (kind === FD_MULU) f.get(tres).op(OP.i32WrapI64).op(OP.i32Eqz).i32(6).op(OP.i32Shl);
+    if (kind === FD_MULU && size === 4) f.get(tres).op(OP.i32WrapI64).op(OP.i32Eqz).i32(6).op(OP.i32Shl);
+    else if (kind === FD_MULU) f.get(tres).i64(size === 1 ? 0xff : 0xffff, 0).op(OP.i64And).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
     else f.get(tres).op(OP.i64Eqz).i32(6).op(OP.i32Shl);
     msb(tres);
     f.i32(7).op(OP.i32Shl).op(OP.i32Or);
     f.get(tres).op(OP.i32WrapI64).i32(0xff).op(OP.i32And).op(0x69 /* i32.popcnt */).i32(1).op(OP.i32And).op(OP.i32Eqz)
       .i32(2).op(OP.i32Shl).op(OP.i32Or);
     if (kind === FD_MULU) {
-      f.get(ta).i64(32, 0).op(OP.i64ShrU).op(OP.i64Eqz).op(OP.i32Eqz).i32(0x801).op(OP.i32Mul).op(OP.i32Or);
+      f.get(ta).i64(bits, 0).op(OP.i64ShrU).op(OP.i64Eqz).op(OP.i32Eqz).i32(0x801).op(OP.i32Mul).op(OP.i32Or);
     } else if (kind === FD_MUL) {
       const tb = b; // the local holding the other factor
       if (size !== 8) {

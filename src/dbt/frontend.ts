@@ -175,7 +175,7 @@ const ALU_BY_NAME: Record<string, number> = {
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
     jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
     negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP, mulEv: K_MUL,
-    divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
+    mulEb: K_MUL, divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
     cmovccGvEv: K_CMOV, setccEb: K_SETCC, cbw: K_CBW, cwd: K_CWD, xchgZvrAX: K_XCHG, xchgEvGv: K_XCHG, xchgEbGb: K_XCHG,
     nop: K_NOP, bswapZv: K_BSWAP,
   };
@@ -359,8 +359,21 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
     case K_SHIFT: {
       // register forms with a count of 1..size*8-1 (count 0 and larger ones go to the helper)
       const count = (d.row === shiftOneRow[d.row] ? 1 : d.imm) & (size === 8 ? 0x3f : 0x1f);
-      if (mem || count === 0 || count >= size * 8) return false;
       const fd = ROW_ALU[d.row];
+      if (mem || count === 0 || count >= size * 8) {
+        // memory, a zero count or one past an 8/16-bit width: the variable-count form, count constant
+        const fdv = fd === FD_SHL ? FD_SHLV : fd === FD_SHR ? FD_SHRV : FD_SARV;
+        if (mem) {
+          memOp(T3);
+          ir.emit(IR_LOAD, T0, T3, size, i, d.seg);
+        } else getReg(ir, T0, d, d.rm, size);
+        ir.emit(IR_CONST, T1, count, 0);
+        ir.emit(IR_ALU, fd === FD_SHL ? ALU_SHL : fd === FD_SHR ? ALU_SHR : ALU_SAR, size, T2, T0, T1);
+        if (mem) ir.emit(IR_STORE, T3, T2, size, i, d.seg);
+        else putReg(ir, d, d.rm, size, T2);
+        ir.emit(IR_FLAGSD, fdv, size, T0, T1, T2);
+        return true;
+      }
       getReg(ir, T0, d, d.rm, size);
       ir.emit(IR_CONST, T1, count, 0);
       ir.emit(IR_ALU, fd === FD_SHL ? ALU_SHL : fd === FD_SHR ? ALU_SHR : ALU_SAR, size, T2, T0, T1);
@@ -428,6 +441,23 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
     case K_NOP:
       return true;
     case K_MUL:
+      if (size === 1 || size === 2) {
+        // AX = AL * r/m8, DX:AX = AX * r/m16 (unsigned; exact in i64)
+        if (mem) {
+          memOp(T1);
+          ir.emit(IR_LOAD, T1, T1, size, i, d.seg);
+        } else getReg(ir, T1, d, d.rm, size);
+        getReg(ir, T0, d, 0, size);
+        ir.emit(IR_ALU, ALU_MUL, 8, T2, T0, T1);
+        putReg(ir, d, 0, 2, T2);
+        if (size === 2) {
+          ir.emit(IR_CONST, T0, 16, 0);
+          ir.emit(IR_ALU, ALU_SHR, 8, T3, T2, T0);
+          putReg(ir, d, 2, 2, T3);
+        }
+        ir.emit(IR_FLAGSD, FD_MULU, size, T2, 0, T2);
+        return true;
+      }
       // EDX:EAX = EAX * r/m32 (unsigned); the 64-bit product of two 32-bit values is exact in i64
       if (d.opSize !== 4) return false;
       if (mem) {

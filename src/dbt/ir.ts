@@ -78,7 +78,7 @@ export const FD_MUL = 0;
 export const FD_SHL = 1;
 export const FD_SHR = 2;
 export const FD_SAR = 3;
-/** One-operand 32-bit MUL: ta = the full 64-bit product; CF = OF = its high half is not 0; SF/ZF/PF of the low half. */
+/** One-operand 8/16/32-bit MUL: ta = the full product; CF = OF = its high half is not 0; SF/ZF/PF of the low half. */
 export const FD_MULU = 4;
 /**
  * SHL/SHR/SAR by a variable count: b is the temporary holding the masked count (0..63); a zero

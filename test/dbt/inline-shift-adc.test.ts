@@ -1,7 +1,8 @@
 /**
  * Parity for the instructions inlined in issue 6's last round: SHL/SHR/SAR by CL (register and
  * memory, every size, counts 0, 1, size-1, size, 31, 63 and CL above the mask), ROL/ROR by an
- * immediate, 1 or CL (the same counts; the four flags they keep) and ADC/SBB (every
+ * immediate, 1 or CL (the same counts; the four flags they keep), shifts by an immediate that
+ * the constant-count recipe leaves out (memory, 0, past the width), MUL r/m8 and r/m16, and ADC/SBB (every
  * form and size, the carry in coming from each kind of flag state the translator tracks: a lazy
  * CMP, a direct shift, INC's kept CF, a previous ADC, a memory copy after a helper). The flags
  * are read both through SETcc/Jcc in the same block (the translator's inline conditions) and
@@ -110,15 +111,17 @@ function loop(body: string, iters: number): string {
 }
 
 describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the interpreter', () => {
-  it('SHL/SHR/SAR by CL: every size, register and memory, counts 0..63 and above the mask', () => {
+  it('SHL/SHR/SAR by CL and by an immediate: every size, register and memory, counts 0..63 and above the mask', () => {
     let body = '';
     let k = 0;
     for (const op of ['shl', 'shr', 'sar']) {
       for (const size of [1, 2, 4, 8]) {
         const bits = size * 8;
         for (const count of [0, 1, bits - 1, bits, 31, 63, 64 + 5, 200]) {
+          for (const how of ['cl', 'imm']) {
           const reg = REGS[size][k % REGS[size].length];
           const dst = k % 3 === 2 ? `${PTR[size]} [rdi+${(k * 8) % 2048}]` : reg;
+          const src = how === 'cl' ? 'cl' : count === 1 && k % 2 === 0 ? '1' : `${count & 0xff}`;
           body += `
     mov rax, [rsi+${(k * 8) % 4096}]
     mov rbx, [rsi+${(k * 8 + 8) % 4096}]
@@ -126,9 +129,10 @@ describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the inte
     mov r9, [rsi+${(k * 8 + 24) % 4096}]
     mov ecx, ${count}
     ${BEFORE[k % BEFORE.length]}
-    ${op} ${dst}, cl
+    ${op} ${dst}, ${src}
     ${OBSERVE}`;
           k++;
+          }
         }
       }
     }
@@ -179,6 +183,26 @@ describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the inte
     ror bx, 3
     rol dl, cl
     ${OBSERVE}`;
+    const { helpers } = parity(loop(body, 6));
+    expect(helpers).toBe(0);
+  });
+
+  it('MUL r/m8 and r/m16: AX / DX:AX and the flags, register (AH too) and memory sources', () => {
+    let body = '';
+    let k = 0;
+    for (const src of ['bl', 'ah', 'r9b', 'byte [rsi+40]', 'al', 'bx', 'r9w', 'word [rsi+48]', 'ax', 'dx']) {
+      for (let b = 0; b < 3; b++) {
+        body += `
+    mov rax, [rsi+${(k * 8) % 4096}]
+    mov rbx, [rsi+${(k * 8 + 8) % 4096}]
+    mov rdx, [rsi+${(k * 8 + 16) % 4096}]
+    mov r9, [rsi+${(k * 8 + 24) % 4096}]
+    ${b === 2 ? 'and ebx, 0x1ff\n    and eax, 0x3ff\n    and r9d, 1' : BEFORE[(k + b) % BEFORE.length]}
+    mul ${src}
+    ${OBSERVE}`;
+        k++;
+      }
+    }
     const { helpers } = parity(loop(body, 6));
     expect(helpers).toBe(0);
   });
