@@ -16,6 +16,9 @@ import {
   LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB, getFlags,
 } from '../../src/cpu/flags.js';
 import { cond } from '../../src/interp/hot-operand.js';
+import { HA_MEM, HA_WR, hotKind, hotOut, hotRows } from '../../src/interp/hot-prep.js';
+import { Decoded } from '../../src/cpu/decoded.js';
+import { decode } from '../../src/cpu/decoder.js';
 import { Interpreter, RUN_LIMIT } from '../../src/interp/interpreter.js';
 import { warmHotLoop } from '../../src/interp/hot-warm.js';
 import { candidateRows, genCase, Rng, type GenCase } from './gen.js';
@@ -196,5 +199,41 @@ describe('hot loop', () => {
   });
   it('matches the handlers in 32-bit code (compatibility mode, flat segments)', () => {
     expect(compare(32, 0x3202, 2000)).toBeGreaterThan(1000);
+  });
+});
+
+describe('word A memory bits', () => {
+  // Which forms read or write their memory operand, from the instruction set (not from hot-prep):
+  // a write through a TLB entry for reads only would skip the #PF a read-only page must raise.
+  const cases: [string, number[], 'none' | 'read' | 'write'][] = [
+    ['add [rax], ebx', [0x01, 0x18], 'write'],
+    ['add ebx, [rax]', [0x03, 0x18], 'read'],
+    ['cmp [rax], ebx', [0x39, 0x18], 'read'],
+    ['test [rax], ebx', [0x85, 0x18], 'read'],
+    ['sub qword [rax+8], 5', [0x48, 0x83, 0x68, 0x08, 0x05], 'write'],
+    ['cmp qword [rax+8], 5', [0x48, 0x83, 0x78, 0x08, 0x05], 'read'],
+    ['and byte [rax], 1', [0x80, 0x20, 0x01], 'write'],
+    ['cmp byte [rax], bl', [0x38, 0x18], 'read'],
+    ['mov [rax], ebx', [0x89, 0x18], 'write'],
+    ['mov rbx, [rip+16]', [0x48, 0x8b, 0x1d, 0x10, 0, 0, 0], 'read'],
+    ['mov dword [rax], 7', [0xc7, 0x00, 7, 0, 0, 0], 'write'],
+    ['mov byte [rax], bl', [0x88, 0x18], 'write'],
+    ['mov bl, [rax]', [0x8a, 0x18], 'read'],
+    ['movzx ebx, byte [rax]', [0x0f, 0xb6, 0x18], 'read'],
+    ['movsxd rbx, [rax]', [0x48, 0x63, 0x18], 'read'],
+    ['imul ebx, [rax]', [0x0f, 0xaf, 0x18], 'read'],
+    ['lea rbx, [rax+rcx*4]', [0x48, 0x8d, 0x1c, 0x88], 'none'],
+    ['add ebx, ecx', [0x01, 0xcb], 'none'],
+    ['push rbx', [0x53], 'none'],
+  ];
+  it.each(cases)('%s', (_name, bytes, want) => {
+    const rows = hotRows();
+    const d = new Decoded();
+    const code = Uint8Array.from([...bytes, 0x90, 0x90]);
+    decode(code, 0, code.length, 64, d);
+    expect(hotKind(rows[d.row]!, d, 64)).not.toBe(0);
+    const a = hotOut[0]!;
+    const got = (a & HA_MEM) === 0 ? 'none' : (a & HA_WR) !== 0 ? 'write' : 'read';
+    expect(got).toBe(want);
   });
 });
