@@ -7,7 +7,8 @@
  * an empty block: the engine then runs that one instruction in the interpreter.
  *
  * Lowering: the instructions listed in `INLINE` (MOV, ADD/SUB/AND/OR/XOR/CMP/TEST, INC/DEC, LEA,
- * MOVZX/MOVSX, PUSH/POP, Jcc/JMP/CALL (direct and indirect)/RET) become micro-ops; register forms in every mode, memory
+ * MOVZX/MOVSX, PUSH/POP, Jcc/JMP/CALL (direct and indirect)/RET, ADC/SBB, shifts and ROL/ROR by
+ * any count, MUL/DIV and the others in ROW_KIND) become micro-ops; register forms in every mode, memory
  * forms and control transfers in 64-bit mode (not FS/GS) and in flat 32-bit code (DS/ES/SS). Everything else is
  * an IR_HELPER: the interpreter's handler for that one instruction, so every block runs from day one.
  */
