@@ -19,7 +19,7 @@ import { MODE_LONG64, MODE_PROT32, REG_RSP, SEG_DS, SEG_ES, SEG_FS, SEG_SS } fro
 import { F_BRANCH, F_IOPL, F_PRIV, F_SENS } from '../cpu/table-defs.js';
 import { ROW_FLAGS, tableRows } from '../cpu/table.js';
 import {
-  ALU_ADD, ALU_AND, ALU_MUL, ALU_OR, ALU_ROL, ALU_ROR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
+  ALU_ADD, ALU_AND, ALU_MOV, ALU_MUL, ALU_OR, ALU_ROL, ALU_ROR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SHR, ALU_SUB, ALU_XOR, FD_MUL, FD_SAR, FD_SHL,
   FD_SHR, FD_MULU, FD_SHLV, FD_SHRV, FD_SARV, FD_ROLV, FD_RORV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
   IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IrBlock, T0, T1, T2, T3,
@@ -146,6 +146,7 @@ const K_XCHG = 39;
 const K_BSWAP = 40;
 const K_SHIFT_CL = 41;
 const K_ROTATE = 42;
+const K_IMUL1 = 43;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -176,7 +177,7 @@ const ALU_BY_NAME: Record<string, number> = {
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
     jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
     negEb: K_NEG, negEv: K_NEG, notEb: K_NOT, notEv: K_NOT, nopEv: K_NOP, nopEvGv: K_NOP, mulEv: K_MUL,
-    mulEb: K_MUL, divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
+    mulEb: K_MUL, imulEb: K_IMUL1, imulEv: K_IMUL1, divEv: K_DIV, idivEv: K_DIV, movALOb: K_MOFFS_LD, movrAXOv: K_MOFFS_LD, movObAL: K_MOFFS_ST, movOvrAX: K_MOFFS_ST,
     cmovccGvEv: K_CMOV, setccEb: K_SETCC, cbw: K_CBW, cwd: K_CWD, xchgZvrAX: K_XCHG, xchgEvGv: K_XCHG, xchgEbGb: K_XCHG,
     nop: K_NOP, bswapZv: K_BSWAP,
   };
@@ -473,6 +474,28 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
       putReg(ir, d, 2, 4, T3);
       ir.emit(IR_FLAGSD, FD_MULU, 4, T2, 0, T2);
       return true;
+    case K_IMUL1: {
+      // AX = AL * r/m8, DX:AX = AX * r/m16, EDX:EAX = EAX * r/m32 (signed; exact in i64); flags as
+      // FD_MUL: CF = OF = the product does not fit the size, SF/ZF/PF of its low part
+      if (size === 8) return false;
+      if (mem) {
+        memOp(T1);
+        ir.emit(IR_LOAD, T1, T1, size, i, d.seg);
+      } else getReg(ir, T1, d, d.rm, size);
+      getReg(ir, T0, d, 0, size);
+      ir.emit(IR_ALU, ALU_SEXT, size, T2, T0, T0);
+      ir.emit(IR_ALU, ALU_SEXT, size, T3, T1, T1);
+      ir.emit(IR_ALU, ALU_MUL, 8, T2, T2, T3);
+      putReg(ir, d, 0, size === 1 ? 2 : size, T2);
+      if (size !== 1) {
+        ir.emit(IR_CONST, T3, size * 8, 0);
+        ir.emit(IR_ALU, ALU_SHR, 8, T3, T2, T3);
+        putReg(ir, d, 2, size, T3);
+      }
+      ir.emit(IR_ALU, ALU_MOV, size, T2, T2, T2);
+      ir.emit(IR_FLAGSD, FD_MUL, size, T0, T1, T2);
+      return true;
+    }
     case K_DIV: {
       // 32- and 64-bit DIV/IDIV: the divisor (may fault) first, then rDX:rAX; the common cases
       // divide inline, the rest (#DE, a wide dividend) run the helper; no flags change

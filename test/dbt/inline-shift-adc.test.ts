@@ -2,7 +2,7 @@
  * Parity for the instructions inlined in issue 6's last round: SHL/SHR/SAR by CL (register and
  * memory, every size, counts 0, 1, size-1, size, 31, 63 and CL above the mask), ROL/ROR by an
  * immediate, 1 or CL (the same counts; the four flags they keep), shifts by an immediate that
- * the constant-count recipe leaves out (memory, 0, past the width), MUL r/m8 and r/m16, and ADC/SBB (every
+ * the constant-count recipe leaves out (memory, 0, past the width), MUL and one-operand IMUL, and ADC/SBB (every
  * form and size, the carry in coming from each kind of flag state the translator tracks: a lazy
  * CMP, a direct shift, INC's kept CF, a previous ADC, a memory copy after a helper). The flags
  * are read both through SETcc/Jcc in the same block (the translator's inline conditions) and
@@ -187,10 +187,11 @@ describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the inte
     expect(helpers).toBe(0);
   });
 
-  it('MUL r/m8 and r/m16: AX / DX:AX and the flags, register (AH too) and memory sources', () => {
+  it('MUL and IMUL r/m8, r/m16, r/m32: rAX, rDX and the flags, register (AH too) and memory sources', () => {
     let body = '';
     let k = 0;
-    for (const src of ['bl', 'ah', 'r9b', 'byte [rsi+40]', 'al', 'bx', 'r9w', 'word [rsi+48]', 'ax', 'dx']) {
+    for (const [op, src] of ['mul', 'imul'].flatMap((o) => ['bl', 'ah', 'r9b', 'byte [rsi+40]', 'al', 'bx', 'r9w',
+      'word [rsi+48]', 'ax', 'dx', 'ebx', 'dword [rsi+56]', 'eax', 'r9d'].map((r) => [o, r]))) {
       for (let b = 0; b < 3; b++) {
         body += `
     mov rax, [rsi+${(k * 8) % 4096}]
@@ -198,7 +199,7 @@ describe.skipIf(!hasNasm)('inline shifts by CL and ADC/SBB: parity with the inte
     mov rdx, [rsi+${(k * 8 + 16) % 4096}]
     mov r9, [rsi+${(k * 8 + 24) % 4096}]
     ${b === 2 ? 'and ebx, 0x1ff\n    and eax, 0x3ff\n    and r9d, 1' : BEFORE[(k + b) % BEFORE.length]}
-    mul ${src}
+    ${op} ${src}
     ${OBSERVE}`;
         k++;
       }
