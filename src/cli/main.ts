@@ -38,5 +38,14 @@ try {
     process.exitCode = 1;
   }
 }
-// Leave promptly even if a stdin handle or timer is still open.
-setImmediate(() => process.exit(process.exitCode ?? 0));
+// Leave promptly even if a stdin handle or timer is still open, but only once stdout and stderr
+// have flushed: a pipe whose reader is slow queues writes, and process.exit would drop the tail
+// (a --trace run lost its last lines and the --stats line after them).
+let flushed = 0;
+const leave = (): void => {
+  if (++flushed === 2) process.exit(process.exitCode ?? 0);
+};
+setImmediate(() => {
+  process.stdout.write('', leave);
+  process.stderr.write('', leave);
+});
