@@ -558,9 +558,9 @@ class Dbt implements DbtEngine {
 
   /**
    * Translates b together with the other blocks already found in its page (same mode key): one
-   * region function in which they branch to each other directly. Links need physical indexing and
-   * 64-bit or flat 32-bit code (page offsets of linear and physical addresses then agree, no CS
-   * limit to check). The regions of other pages holding *warm* blocks (past half the threshold,
+   * region function in which they branch to each other directly. Links need 64-bit or flat 32-bit
+   * code (page offsets of linear and physical addresses then agree, no CS limit to check); under
+   * virtual indexing a region keeps to one linear page (regionOf). The regions of other pages holding *warm* blocks (past half the threshold,
    * not yet translated) are compiled in the same module: one compile for many functions.
    */
   /** Every cache key ever translated, to count retranslations. */
@@ -674,12 +674,17 @@ class Dbt implements DbtEngine {
   /** The region that holds block b: b alone, or every current block of its page and mode key. */
   private regionOf(b: Block): CompiledRegion {
     const flat = (b.modeKey & 64) !== 0;
-    const link = (b.mode === MODE_LONG64 || flat) && this.index === INDEX_PHYS && this.inline && this.onBlock === undefined;
+    const link = (b.mode === MODE_LONG64 || flat) && this.inline && this.onBlock === undefined;
     let members: Block[] = [b];
     if (link) {
       this.discover(b);
       const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
-      const all = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x);
+      // Links go by page offset from the entry block's linear page. Under physical indexing any
+      // alias of the page is the same code; under virtual indexing a region holds the blocks of
+      // one linear page only (the same physical page seen at another address is another key).
+      const linPage = b.lin - (b.pa & 0xfff);
+      const all = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x &&
+        (this.index === INDEX_PHYS || x.lin - (x.pa & 0xfff) === linPage));
       // A page that already has a region and would grow past SPLIT_AT blocks gets a second region
       // with only the blocks that have none (an indirect target got hot, and what it reaches):
       // recompiling everything made one huge function whose code was slower (bench64 iters=200:
@@ -714,6 +719,7 @@ class Dbt implements DbtEngine {
     const work: Block[] = [];
     for (const x of list) {
       if (!x.valid || x.modeKey !== b.modeKey || this.cache.get(x.key) !== x) continue;
+      if (this.index !== INDEX_PHYS && x.lin - (x.pa & 0xfff) !== linBase) continue;
       seen.add(x.pa & 0xfff);
       work.push(x);
     }
@@ -723,12 +729,11 @@ class Dbt implements DbtEngine {
         const off = (x.pa & 0xfff) + rel;
         if (off < 0 || off >= 4096 || seen.has(off)) continue;
         seen.add(off);
-        const key = (pageBase + off) * 128 + b.modeKey;
+        const lin = linBase + off;
+        // the run loop's key for this code: its physical or its linear address
+        const key = (this.index === INDEX_PHYS ? pageBase + off : lin) * 128 + b.modeKey;
         let y = this.cache.get(key);
-        if (y === undefined) {
-          const lin = linBase + off;
-          y = this.decode(key, pageBase + off, lin, b.mode === MODE_LONG64 ? lin : lin >>> 0, b.mode, cpl, b.user);
-        }
+        if (y === undefined) y = this.decode(key, pageBase + off, lin, b.mode === MODE_LONG64 ? lin : lin >>> 0, b.mode, cpl, b.user);
         if (y.n > 0 && y.valid) work.push(y);
       }
     }

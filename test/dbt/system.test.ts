@@ -197,11 +197,11 @@ describe.skipIf(!hasNasm)('statistics', () => {
     expect(st['trap sgdtMs']).toBe(30);
   });
 
-  it('chains: links made when a region is installed, broken when its page is invalidated', () => {
+  it.each(['phys', 'virt', 'virt-noflush'] as const)('chains (--tc-index %s): links made when a region is installed, broken when its page is invalidated', (tcIndex) => {
     // a loop of two blocks in one page (two links: the back edge and the fall-through), then a
-    // store into the page invalidates it
+    // store into the page invalidates it; virtual indexing links inside a page as physical does
     const m = new ParityMachine(asm(`mov ecx, 50\nL: add eax, ecx\n test ecx, 1\n jz N\n inc ebx\nN: dec ecx\n jnz L\n mov byte [${CODE} + 0x800], 0x90\n hlt`),
-      { threshold: 2 });
+      { threshold: 2, tcIndex });
     m.run(10_000);
     const st = m.dbt!.stats();
     expect(st.chainsMade).toBeGreaterThan(0);
