@@ -70,6 +70,10 @@ export class Emitter extends FlagEmitter {
   /** The block being emitted and how many structured-control levels enclose its code. */
   private bi = 0;
   private nest = 0;
+  /** `nest` at the statement level of a block wrapped in its own loop (-1: not wrapped). */
+  private selfNest = -1;
+  /** `nest` where the running block's code starts (outside its own loop). */
+  private caseNest = 0;
   private readonly blocks: BackendBlock[];
   /** Per block: 1 when it overwrites every arithmetic flag before anything can observe them. */
   private readonly killsFlags: Uint8Array;
@@ -134,13 +138,23 @@ export class Emitter extends FlagEmitter {
       f.end(); // leaves block j: its code follows
       this.bi = j;
       this.nest = cases - 1 - j; // enclosing `block`s of the later cases
+      this.caseNest = this.nest;
       this.headState();
       const b = blocks[j];
+      // A block that branches to its own start (the inner loops of most hot code) runs inside a
+      // wasm `loop` of its own: the back edge is one `br`, not a trip through the br_table.
+      this.selfNest = -1;
+      if (this.rg.link && branchesToItself(b.ir.ops)) {
+        f.begin(OP.loop, VOID);
+        this.nest++;
+        this.selfNest = this.nest;
+      }
       f.get(this.base).i64(b.pageOff, 0).op(OP.i64Add);
       this.wrapRip();
       f.set(this.entry);
       f.i32(j).set(this.blk);
       for (const op of b.ir.ops) this.op(op);
+      if (this.selfNest >= 0) f.end();
     }
     if (this.dispatch >= 0) {
       f.end();
@@ -453,8 +467,11 @@ export class Emitter extends FlagEmitter {
       f.get(this.stop).op(OP.i32Eqz).op(OP.i32And);
       f.begin(OP.if, VOID);
       f.get(this.done).i32(n).op(OP.i32Add).set(this.done);
-      f.i32(k).set(this.cur);
-      f.br(OP.br, this.nest + 1);
+      if (k === this.bi && this.selfNest >= 0) f.br(OP.br, this.nest - this.selfNest + 1); // its own loop (cur is k)
+      // a later block: its code starts right after the end of the k - bi - 1'th enclosing case
+      // `block`, so a plain forward `br` enters it (no trip through the br_table)
+      else if (k > this.bi) f.br(OP.br, this.nest - this.caseNest + k - this.bi - 1 + 1);
+      else f.i32(k).set(this.cur).br(OP.br, this.nest + 1);
       f.end();
     }
     f.i32(0).get(this.base).i64(target, target < 0 ? -1 : 0).op(OP.i64Add);
@@ -664,6 +681,15 @@ export class Emitter extends FlagEmitter {
     f.end();
     this.stopPending = true;
   }
+}
+
+/** True when a block has a direct branch (taken or not) to its own first instruction. */
+function branchesToItself(ops: number[][]): boolean {
+  for (const o of ops) {
+    if (o[0] === IR_EXITREL && o[1] === 0) return true;
+    if (o[0] === IR_EXITCC && (o[2] === 0 || o[3] === 0)) return true;
+  }
+  return false;
 }
 
 /**

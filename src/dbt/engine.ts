@@ -35,7 +35,7 @@
  * DEMOTE_AFTER times (code and hot data sharing it) is no longer translated (`pagesDemoted`).
  */
 import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
-import { IX_FLAGS, getFlags, lazyCF, testCond } from '../cpu/flags.js';
+import { IX_FLAGS } from '../cpu/flags.js';
 import type { Decoded } from '../cpu/decoded.js';
 import {
   ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
@@ -58,6 +58,7 @@ import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './
 import { decodeBlock, lowerBlock, staticTargets } from './frontend.js';
 import { disassemble } from '../cpu/disasm.js';
 import { wasmText } from './wasm/text.js';
+import { instantiateFlags } from './flags-module.js';
 
 /** A region being compiled: its lead block, its members (by index) and its back-end input. */
 interface CompiledRegion {
@@ -228,8 +229,6 @@ class Dbt implements DbtEngine {
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
     this.helperByRow = new Float64Array(tableRows.length);
     this.trapByRow = new Float64Array(tableRows.length);
-    const cpu = interp.cpu;
-    const m = cpu.m;
     this.imports = {
       env: {
         mem: ctx.views.memory,
@@ -237,10 +236,9 @@ class Dbt implements DbtEngine {
         ld: (gi: number, size: number, lo: number, hi: number, seg: number): number => this.ld(gi, size, lo, hi, seg),
         st: (gi: number, size: number, lo: number, hi: number, vlo: number, vhi: number, seg: number): number =>
           this.store(gi, size, lo, hi, vlo, vhi, seg),
-        cond: (cc: number): number => (testCond(m, cc) ? 1 : 0),
-        lazycf: (): number => lazyCF(m),
-        // the whole RFLAGS brought up to date (ROL/ROR keep SF, ZF, PF and AF of a lazy operation)
-        flags: (): number => getFlags(m),
+        // cpu/flags.ts's evaluators in wasm (flags-module.ts): lazycf, flags (the whole RFLAGS
+        // brought up to date: ROL/ROR keep SF, ZF, PF and AF of a lazy operation) and cond
+        ...instantiateFlags(ctx.views.memory),
       },
     };
   }
@@ -694,6 +692,9 @@ class Dbt implements DbtEngine {
       const fresh = all.filter((x) => x.fn === null);
       members = fresh.length < all.length && all.length > SPLIT_AT ? fresh : all;
       if (!members.includes(b)) members.push(b);
+      // in address order: most branches go forward, and the emitter enters a later block of the
+      // region with a plain forward `br` (earlier ones through its dispatch loop)
+      members.sort((x, y) => x.pa - y.pa);
     }
     const blocks: BackendBlock[] = members.map((x) => ({
       ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline, flat,
