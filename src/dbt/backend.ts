@@ -4,24 +4,24 @@
  * (ARCHITECTURE.md §4), `(start: i32, pageOff: i32, budget: i32) -> i32`, entered at block `start`
  * whose first byte is at `pageOff` in the page. A `loop` around a `br_table` over the blocks lets a
  * block jump straight to another block of the region (a direct successor, a loop back edge)
- * without leaving wasm, while `budget` instructions remain, the exit-request word is 0 and no
- * store hit translated code. It works on the one shared memory at the cpu/state.ts offsets:
+ * without leaving wasm, while `budget` instructions remain and the exit-request word is 0. It works on the one shared memory at the cpu/state.ts offsets:
  *
- *   - guest registers live in i64 locals, loaded on first use and written back only at exits,
- *     before helper calls and on memory slow paths (anything that can fault or observe them);
+ *   - guest registers live in i64 locals, loaded on first use and written back only at exits
+ *     and before helper calls (anything that can fault or observe them);
  *   - the lazy flags of the last flag-setting operation stay in locals (its tag is known at
  *     translation time) and reach OFF_LF_* only at those same points; a Jcc after CMP/SUB/TEST/...
  *     evaluates its condition from the locals, else asks the `cond` helper;
  *   - loads and stores probe the software TLB inline (docs/mmu.md: one tag compare and an add);
- *     the slow path calls the `ld`/`st` helpers, which run the interpreter's own access path;
+ *     on a miss the function returns before the instruction did anything (code 4), and the
+ *     engine runs that instruction in the interpreter;
  *   - the block's RIP (ENTRY), its index (CUR) and the instructions completed in earlier blocks of
  *     this call (DONE) live in locals and reach their scratch words at the epilogue and before
- *     helper calls (DONE alone before memory slow paths), so the engine can count exactly and
- *     helpers know their instruction's address.
+ *     helper calls, so the engine can count exactly and helpers know their instruction's address.
  *
  * Result: 0 when block CUR completed (RIP stored), else (i << 4) | code for instruction i of block
- * CUR: code 1 = the fault the helper recorded, 2 = stop after instruction i (it completed: a store
- * hit translated code, a helper's instruction jumped or changed the mode), 3 = #GP(0) at i.
+ * CUR: code 1 = the fault the helper recorded, 2 = stop after instruction i (it completed: its
+ * store hit translated code, it jumped or changed the mode), 3 = #GP(0) at i, 4 = instruction i
+ * left to the interpreter (a memory access off the TLB fast path; i did not run).
  */
 import type { Decoded } from '../cpu/decoded.js';
 import { TC_INDEX_BASE } from '../cpu/state.js';
@@ -29,9 +29,7 @@ import type { IrBlock } from './ir.js';
 import { FuncBody, I32, ModuleBuilder } from './wasm/encoder.js';
 import { Emitter } from './emitter.js';
 
-/** Scratch words at the start of the TC-index region: a slow load's value, and the region state. */
-export const SCRATCH_LO = TC_INDEX_BASE;
-export const SCRATCH_HI = TC_INDEX_BASE + 4;
+/** Scratch words at the start of the TC-index region: the region state. */
 export const SCRATCH_DONE = TC_INDEX_BASE + 8;
 export const SCRATCH_CUR = TC_INDEX_BASE + 12;
 /** u64: RIP of the block being run. */
@@ -40,13 +38,13 @@ export const SCRATCH_ENTRY = TC_INDEX_BASE + 16;
 export const CODE_FAULT = 1;
 export const CODE_STOP = 2;
 export const CODE_GP = 3;
+/** Instruction i did not run: its memory access missed the TLB fast path; the interpreter runs it. */
+export const CODE_SLOW = 4;
 
 /** Declares the memory and helper imports; call first on a new module. */
 export function declareImports(m: ModuleBuilder, memPages: number): void {
   m.importMemory(memPages, -1);
   m.importFunc('exec', [I32], [I32]);
-  m.importFunc('ld', [I32, I32, I32, I32, I32], [I32]);
-  m.importFunc('st', [I32, I32, I32, I32, I32, I32, I32], [I32]);
   m.importFunc('cond', [I32], [I32]);
   m.importFunc('lazycf', [], [I32]);
   m.importFunc('flags', [], [I32]);

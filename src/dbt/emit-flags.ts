@@ -11,9 +11,9 @@ import { FD_MUL, FD_MULU, FD_ROLV, FD_SARV, FD_SHL, FD_SHLV, FD_SHR, FD_SHRV } f
 import { type FuncBody, I32, I64, OP } from './wasm/encoder.js';
 
 /** Function indexes of the flag helpers every generated module imports (backend.ts declareImports). */
-export const H_COND = 3;
-export const H_LAZYCF = 4;
-export const H_FLAGS = 5;
+export const H_COND = 1;
+export const H_LAZYCF = 2;
+export const H_FLAGS = 3;
 
 /**
  * pendTag of flags computed directly (FLAGSD): the six arithmetic bits sit in the lfAux local, as

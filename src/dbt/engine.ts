@@ -47,11 +47,11 @@ import {
   RUN_EXIT_REQUEST, RUN_HALT, RUN_LIMIT, RUN_TRIPLE_FAULT, RUN_UNSUPPORTED,
 } from '../interp/interpreter.js';
 import { STOP_HALT } from '../interp/cpu.js';
-import { ACCESS_FETCH, canonical } from '../mmu/mmu.js';
+import { ACCESS_FETCH } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { deliverFault } from '../system/interrupts.js';
 import {
-  CODE_FAULT, CODE_GP, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_HI, SCRATCH_LO, buildModule, regionBody,
+  CODE_FAULT, CODE_GP, CODE_SLOW, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, buildModule, regionBody,
   type BackendBlock, type BackendRegion,
 } from './backend.js';
 import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
@@ -212,7 +212,7 @@ class Dbt implements DbtEngine {
     translateMs: 0, lookups: 0, hits: 0, misses: 0, invalidations: 0, invalidatedBlocks: 0, flushes: 0,
     flushesCr3: 0, flushesSize: 0, faultsInBlocks: 0, smcStops: 0, invalidationsByBlocks: 0, invalidationsOther: 0, modules: 0, regions: 0, regionBlocks: 0, pagesDemoted: 0,
     modulesPending: 0, modulesStale: 0, compileWaitMs: 0, insnsInRegions: 0, chainsMade: 0, chainsBroken: 0,
-    sensitiveTraps: 0,
+    sensitiveTraps: 0, slowAccesses: 0,
   };
 
   constructor(readonly ctx: SystemContext, readonly interp: Interpreter, opts: DbtOptions) {
@@ -233,9 +233,6 @@ class Dbt implements DbtEngine {
       env: {
         mem: ctx.views.memory,
         exec: (gi: number): number => this.exec(gi),
-        ld: (gi: number, size: number, lo: number, hi: number, seg: number): number => this.ld(gi, size, lo, hi, seg),
-        st: (gi: number, size: number, lo: number, hi: number, vlo: number, vhi: number, seg: number): number =>
-          this.store(gi, size, lo, hi, vlo, vhi, seg),
         // cpu/flags.ts's evaluators in wasm (flags-module.ts): lazycf, flags (the whole RFLAGS
         // brought up to date: ROL/ROR keep SF, ZF, PF and AF of a lazy operation) and cond
         ...instantiateFlags(ctx.views.memory),
@@ -387,6 +384,24 @@ class Dbt implements DbtEngine {
       }
       const i = res >> 4;
       const code = res & 15;
+      if (code === CODE_SLOW) {
+        // Instruction i's memory access missed the TLB fast path, before i changed anything (n
+        // counted it: take it back). The interpreter runs it from its own RIP: TLB fill, MMIO,
+        // a store into translated code (invalidation, attributed to this block), or its fault.
+        count--;
+        if (b.fn !== null) this.st.insnsTranslated--;
+        this.st.slowAccesses++;
+        cpu.storeRip(this.wrap(this.entryRip(mode) + cb.offs[i], mode));
+        this.cur = cb;
+        this.stopFlag = false;
+        const r = this.interpRun(count + 1, count);
+        if (this.stopFlag) this.st.smcStops++; // it wrote into the running block's page
+        this.cur = null;
+        count = views.getNum(OFF_INSN_COUNT);
+        if (r !== RUN_LIMIT) return r;
+        if (this.onBlock !== undefined) this.onBlock(count);
+        continue;
+      }
       if (code === CODE_STOP) {
         if (this.stopFlag) this.st.smcStops++;
         if (this.onBlock !== undefined) this.onBlock(count);
@@ -493,34 +508,6 @@ class Dbt implements DbtEngine {
     cpu.storeRip(cpu.nextRip);
     cpu.refreshMode();
     return (i << 4) | CODE_STOP;
-  }
-
-  /** Slow-path load: the interpreter's segment and MMU path; value to the scratch words. */
-  private ld(gi: number, size: number, lo: number, hi: number, seg: number): number {
-    const cpu = this.interp.cpu;
-    this.liveCount(this.decIdx[gi]); // an MMIO read may observe virtual time
-    const u32 = cpu.u32;
-    const v = cpu.rd(seg, canonical(lo, hi), size);
-    if (cpu.mmu.fault !== 0) {
-      this.pendingFault = cpu.mmu.fault;
-      cpu.mmu.fault = 0;
-      return (this.decIdx[gi] << 4) | CODE_FAULT;
-    }
-    u32[SCRATCH_LO >> 2] = v;
-    u32[SCRATCH_HI >> 2] = size === 8 ? cpu.hi : 0;
-    return 0;
-  }
-
-  private store(gi: number, size: number, lo: number, hi: number, vlo: number, vhi: number, seg: number): number {
-    const cpu = this.interp.cpu;
-    this.liveCount(this.decIdx[gi]);
-    cpu.wr(seg, canonical(lo, hi), size, vlo, vhi);
-    if (cpu.mmu.fault !== 0) {
-      this.pendingFault = cpu.mmu.fault;
-      cpu.mmu.fault = 0;
-      return (this.decIdx[gi] << 4) | CODE_FAULT;
-    }
-    return this.stopFlag || cpu.u32[IX_EXIT] !== 0 ? (this.decIdx[gi] << 4) | CODE_STOP : 0;
   }
 
   // ---- translation ------------------------------------------------------------------------------
