@@ -68,6 +68,20 @@ export class Cpu {
   eaLo = 0;
   eaHi = 0;
 
+  /**
+   * REP in progress (string.ts repCut): a REP string instruction that an engine-internal stop cut
+   * before its count ran out, kept as decoded so the next fetch at the same place and count runs it
+   * again without reading its bytes (it may have stored over them). null: none. The rest say where
+   * and when it was cut: rIP, CS selector and base, mode, CPL, the instruction count after the cut.
+   */
+  repD: Decoded | null = null;
+  repRip = 0;
+  repCs = 0;
+  repCsBase = 0;
+  repMode = 0;
+  repCpl = 0;
+  repCount = 0;
+
   constructor(readonly ctx: SystemContext) {
     this.views = ctx.views;
     this.m = ctx.views.i32;

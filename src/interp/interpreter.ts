@@ -45,6 +45,7 @@ import { K_ALU32, rowSpecs, specialise } from './prep.js';
 import { INLINE_MISS, execInline } from './inline.js';
 import { hotKind, hotOut, hotRows } from './hot-prep.js';
 import { runHot } from './hot.js';
+import { repTake } from './string.js';
 import { warmHotLoop } from './hot-warm.js';
 
 /** Whether this process has run the hot loop's warm-up (hot-warm.ts). */
@@ -178,7 +179,10 @@ export class Interpreter {
     return true;
   }
 
-  /** Drops every decoded instruction of guest-physical page `page` (a store hit it). */
+  /**
+   * Drops every decoded instruction of guest-physical page `page` (a store hit it). A REP cut in
+   * progress is kept: it is already decoded (its own stores land here), as on hardware.
+   */
   invalidatePage(page: number): void {
     const cache = this.pages.get(page);
     if (cache !== undefined) {
@@ -199,6 +203,7 @@ export class Interpreter {
 
   /** Drops the whole decode cache (after a bulk load, or when the caller cannot say which page). */
   flush(): void {
+    this.cpu.repD = null; // a bulk change: whatever was cut is fetched again
     for (const page of this.pages.keys()) this.invalidatePage(page);
   }
 
@@ -271,6 +276,7 @@ export class Interpreter {
           shadow = true;
         } else if ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) {
           const vector = ctx.intc.acknowledge();
+          cpu.repD = null; // an event between iterations: the REP is fetched again after it
           cpu.storeRip(cpu.rip);
           const r = deliver(ctx, vector, -1, EV_EXTERNAL);
           cpu.refreshMode();
@@ -301,6 +307,17 @@ export class Interpreter {
       const lin = mode === MODE_LONG64 ? rip : (u32[IX_CS_BASE] + rip) >>> 0;
       let d: Decoded | null = null;
       let h: Handler | null = null;
+      // A REP that an engine-internal stop cut here, with nothing retired since, goes on as it was
+      // decoded (string.ts repTake; docs/interpreter.md). Only a REP sets the record and it leaves
+      // `quick` false, so a quick step cannot follow one.
+      let resumed = false;
+      if (!quick && cpu.repD !== null) {
+        d = repTake(cpu, rip, count);
+        if (d !== null) {
+          h = handlers[d.row];
+          resumed = true;
+        }
+      }
       // Fast path: the same code page as the last fetch, its TLB entry unchanged (a flush or a
       // refill changes the tag word), and the page's decode cache still alive.
       const linOff = lin & 0xfff;
@@ -308,7 +325,7 @@ export class Interpreter {
       let kind = 0;
       let word = 0;
       if (
-        lin - linOff === this.fetchLin && lp !== null && lp.bits[linOff] === BITNESS[mode] &&
+        !resumed && lin - linOff === this.fetchLin && lp !== null && lp.bits[linOff] === BITNESS[mode] &&
         (quick || (user === this.fetchUser && m[this.fetchEntry] === this.fetchTag &&
           u32[this.fetchEntry + HOST_FROM_FETCH] === this.fetchHost))
       ) {
@@ -317,7 +334,7 @@ export class Interpreter {
         kind = lp.kinds[linOff];
         word = lp.words[linOff];
       }
-      if (h !== null && !trap && !shadow && (lp as PageCache).hk[linOff] !== 0 && (mode === MODE_LONG64 || this.flat32())) {
+      if (h !== null && !resumed && !trap && !shadow && (lp as PageCache).hk[linOff] !== 0 && (mode === MODE_LONG64 || this.flat32())) {
         // a stretch of hot kinds: run them without the per-instruction checks (hot.ts)
         const n = runHot(cpu, lp as PageCache, linOff, lin - linOff, mode === MODE_LONG64, user, stopAt - count);
         if (n > 0) {
@@ -413,6 +430,7 @@ export class Interpreter {
         // #DB single-step trap: DR6.BS set, the pushed RIP is the next instruction
         cpu.rip = cpu.nextRip;
         u32[IX_DR6] |= DR6_BS;
+        cpu.repD = null;
         cpu.storeRip(cpu.rip);
         const r = deliver(ctx, VEC_DB, -1, EV_EXCEPTION);
         cpu.refreshMode();
@@ -433,6 +451,7 @@ export class Interpreter {
       if ((f & FAULT) !== 0) {
         // A fault: RIP still names the faulting instruction.
         mmu.fault = 0;
+        cpu.repD = null;
         cpu.storeRip(cpu.rip);
         views.setNum(OFF_INSN_COUNT, count);
         const r = deliverFault(ctx, f);
@@ -468,6 +487,7 @@ export class Interpreter {
    */
   stepRaw(): number {
     const cpu = this.cpu;
+    cpu.repD = null; // the checked mode runs REPs an iteration at a time, fetching each
     cpu.refreshMode();
     cpu.rip = cpu.loadRip();
     const mode = cpu.mode;

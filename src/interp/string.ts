@@ -12,8 +12,19 @@
  * the fault itself counting one). The live instruction count advances with each iteration, so a
  * device read in the middle sees the exact virtual time. Registers are exact after every
  * iteration, so a fault or a stop in the middle restarts correctly with the remaining count.
+ *
+ * REP in progress: a cut REP records itself (repCut: the Decoded it runs as, where and at which
+ * count it stopped) and the interpreter's next fetch resumes that Decoded instead of decoding
+ * memory again when rIP, CS, mode, CPL and the count still match (repTake). Hardware fetches a
+ * REP's bytes again only after delivering an event between iterations; our cuts are not events,
+ * and the engines cut at different iterations, so a REP that stores over its own bytes must not
+ * see them before it ends (docs/robustness.md, seed 6023691). Every event delivery counts one
+ * instruction and every other instruction counts too, so the count test alone drops a stale record.
  */
-import { FLAG_DF, FLAG_TF, FLAG_ZF, OFF_INSN_COUNT, OFF_REP_EXTRA, OFF_REP_STOP, SEG_ES } from '../cpu/state.js';
+import {
+  FLAG_DF, FLAG_TF, FLAG_ZF, OFF_CPL, OFF_INSN_COUNT, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, SEG_BASE, SEG_CS, SEG_ES,
+  SEG_SELECTOR, segOffset,
+} from '../cpu/state.js';
 import { IX_FLAGS, getFlags } from '../cpu/flags.js';
 import { OP_CMP, aluCompute, aluFlags } from './alu.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
@@ -23,6 +34,10 @@ const SLICE = 4096;
 const IX_COUNT = OFF_INSN_COUNT >> 2;
 const IX_REP_STOP = OFF_REP_STOP >> 2;
 const IX_REP_EXTRA = OFF_REP_EXTRA >> 2;
+const IX_MODE = OFF_MODE >> 2;
+const IX_CPL = OFF_CPL >> 2;
+const IX_CS_SEL = (segOffset(SEG_CS) + SEG_SELECTOR) >> 2;
+const IX_CS_BASE = (segOffset(SEG_CS) + SEG_BASE) >> 2;
 
 /**
  * Iterations a REP string instruction may run in this execution: up to `max`, no further than the
@@ -54,6 +69,50 @@ export function repBase(cpu: Cpu): number {
  */
 export function repRetired(cpu: Cpu, done: number, faulted: boolean): void {
   cpu.u32[IX_REP_EXTRA] = faulted ? done : done > 1 ? done - 1 : 0;
+}
+
+/**
+ * A REP execution stops before its count ran out (`after`: the instruction count once its
+ * iterations are retired): it runs again (nextRip = rip), and the next fetch here resumes `d`.
+ */
+export function repCut(cpu: Cpu, d: Decoded, after: number): void {
+  const u32 = cpu.u32;
+  cpu.nextRip = cpu.rip;
+  cpu.repD = d;
+  cpu.repRip = cpu.rip;
+  cpu.repCount = after;
+  cpu.repMode = u32[IX_MODE];
+  cpu.repCpl = u32[IX_CPL];
+  cpu.repCs = u32[IX_CS_SEL];
+  cpu.repCsBase = u32[IX_CS_BASE];
+}
+
+/** Whether the recorded cut REP is the instruction at `rip` now, `count` instructions retired. */
+export function repMatches(cpu: Cpu, rip: number, count: number): boolean {
+  const u32 = cpu.u32;
+  return cpu.repD !== null && cpu.repRip === rip && cpu.repCount === count && cpu.repMode === u32[IX_MODE] &&
+    cpu.repCpl === u32[IX_CPL] && cpu.repCs === u32[IX_CS_SEL] && cpu.repCsBase === u32[IX_CS_BASE];
+}
+
+/**
+ * Whether the next instruction, at OFF_RIP with `count` instructions retired (the engine's own
+ * count: OFF_INSN_COUNT may lag it), is a cut REP that the interpreter's `run` resumes as decoded:
+ * an engine about to decode the bytes there itself (the translator) hands it to `run` instead.
+ */
+export function repPending(cpu: Cpu, count: number): boolean {
+  if (cpu.repD === null) return false;
+  cpu.refreshMode();
+  return repMatches(cpu, cpu.loadRip(), count);
+}
+
+/**
+ * The fetch at `rip` with `count` retired takes the record: the cut REP's Decoded when it is the
+ * instruction there, else null (the record is dropped either way: it is good for one fetch only).
+ */
+export function repTake(cpu: Cpu, rip: number, count: number): Decoded | null {
+  const d = repMatches(cpu, rip, count) ? cpu.repD : null;
+  cpu.repD = null;
+  return d;
 }
 
 const S_MOVS = 0;
@@ -130,7 +189,8 @@ function makeString(kind: number, byte: boolean): Handler {
         if (rep === 1 ? !zf : zf) break; // REPE stops on a difference, REPNE on a match
       }
       if (n === limit) {
-        cpu.nextRip = cpu.rip; // more to do: run this instruction again
+        // more to do: run this instruction again (the live count is base + n - 1 here)
+        repCut(cpu, d, repBase(cpu) + 1);
         break;
       }
     }

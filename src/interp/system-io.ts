@@ -6,8 +6,9 @@
  *
  * REP INS/OUTS count one instruction per iteration, like the other string instructions
  * (string.ts: repBudget/repRetired); they run at most REP_CHUNK iterations per execution, never
- * past the engine's stop, and then re-execute themselves (nextRip = rip), so a long transfer is
- * interruptible and rCX/rSI/rDI are exact at each stop.
+ * past the engine's stop, and then re-execute themselves (string.ts repCut: nextRip = rip, resumed
+ * as decoded, as a REP INS over its own bytes must be), so a long transfer is interruptible and
+ * rCX/rSI/rDI are exact at each stop.
  * INS checks that the memory write can succeed before it reads the port, so a faulting INS has no
  * device side effect.
  */
@@ -20,7 +21,7 @@ import { checkIoPermission } from '../system/io.js';
 import type { Cpu, Decoded, Handler } from './cpu.js';
 import type { Registrar } from './dispatch.js';
 import { cplOf } from './system-common.js';
-import { repBase, repBudget, repLiveCount, repRetired } from './string.js';
+import { repBase, repBudget, repCut, repLiveCount, repRetired } from './string.js';
 
 const REP_CHUNK = 1024;
 const TWO32 = 4294967296;
@@ -127,7 +128,7 @@ function stringIo(input: boolean, byte: boolean): Handler {
     }
     if (!rep) return 0;
     repRetired(cpu, n, false);
-    if ((cLo | cHi) !== 0) cpu.nextRip = cpu.rip; // continue in the next execution
+    if ((cLo | cHi) !== 0) repCut(cpu, d, base + n); // continue in the next execution, as decoded
     return 0;
   };
 }
