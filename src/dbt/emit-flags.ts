@@ -152,6 +152,20 @@ export abstract class FlagEmitter {
       if ((cc & 1) !== 0) f.op(OP.i32Eqz);
       return;
     }
+    if (op === LF_SUB && this.pendTag >= 0 && ((cc >> 1) === 3 || (cc >> 1) >= 6)) {
+      // CMP/SUB then BE/A, L/GE, LE/G: one compare of the operands (masked to the size; the
+      // signed ones sign-extended) instead of combining CF, ZF, SF and OF
+      const sz = 1 << (this.pendTag & 3);
+      const operand = (t: number): void => {
+        f.get(t);
+        if ((cc >> 1) !== 3 && sz !== 8) f.op(SEXT[sz]);
+      };
+      operand(this.lfDst);
+      operand(this.lfSrc);
+      f.op((cc >> 1) === 3 ? OP.i64LeU : (cc >> 1) === 6 ? OP.i64LtS : OP.i64LeS);
+      if ((cc & 1) !== 0) f.op(OP.i32Eqz);
+      return;
+    }
     if (this.pendTag >= 0 && (cc >> 1) === 1) {
       // CF alone (ADC/SBB's carry in): no flag materialization needed
       this.cf();

@@ -440,9 +440,10 @@ export class Emitter extends FlagEmitter {
       for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
       const n = this.blocks[this.bi].insns.length;
       const nk = this.blocks[k].insns.length;
-      f.get(this.done).i32(n + nk).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU);
-      f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).op(OP.i32Eqz).op(OP.i32And);
-      f.begin(OP.if, VOID);
+      // (br_if on each condition: and-ing i32 booleans made V8 materialize each with setcc)
+      f.begin(OP.block, VOID);
+      f.get(this.done).i32(n + nk).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU).br(OP.brIf, 0);
+      f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).br(OP.brIf, 0);
       f.get(this.done).i32(n).op(OP.i32Add).set(this.done);
       if (k === this.bi && this.selfNest >= 0) f.br(OP.br, this.nest - this.selfNest + 1); // its own loop (cur is k)
       // a later block: its code starts right after the end of the k - bi - 1'th enclosing case
@@ -619,11 +620,16 @@ export class Emitter extends FlagEmitter {
     f.get(addr).op(OP.i32WrapI64).tee(lo);
     f.i32(12).op(OP.i32ShrU).i32(TLB_MASK).op(OP.i32And).i32(5).op(OP.i32Shl);
     f.i32(TLB_BASE + (this.rg.user ? TLB_USER_WORDS * 4 : 0)).op(OP.i32Add).set(e);
-    this.canonical(addr);
+    f.begin(OP.block, write ? VOID : I64); // the access done (a load's value)
+    f.begin(OP.block, VOID); // a miss: each test branches here
+    // 16/32-bit code computes addresses below 2^32: always canonical
+    if (this.rg.mode === MODE_LONG64) {
+      this.canonical(addr);
+      f.op(OP.i32Eqz).br(OP.brIf, 0);
+    }
     f.get(e).mem(OP.i32Load, 2, (write ? TE_WRITE : TE_READ) * 4);
-    f.get(addr).i64(24, 0).op(OP.i64ShrS).op(OP.i32WrapI64).op(OP.i32Eq).op(OP.i32And);
-    if (size > 1) f.get(lo).i32(0xfff).op(OP.i32And).i32(4096 - size).op(OP.i32LeU).op(OP.i32And);
-    f.begin(OP.if, write ? VOID : I64);
+    f.get(addr).i64(24, 0).op(OP.i64ShrS).op(OP.i32WrapI64).op(OP.i32Ne).br(OP.brIf, 0);
+    if (size > 1) f.get(lo).i32(0xfff).op(OP.i32And).i32(4096 - size).op(OP.i32GtU).br(OP.brIf, 0);
     f.get(e).mem(OP.i32Load, 2, TE_HOST * 4).get(lo).i32(0xfff).op(OP.i32And).op(OP.i32Add);
     if (write) {
       f.get(val);
@@ -631,7 +637,8 @@ export class Emitter extends FlagEmitter {
     } else {
       f.mem(size === 1 ? OP.i64Load8u : size === 2 ? OP.i64Load16u : size === 4 ? OP.i64Load32u : OP.i64Load, 0, 0);
     }
-    f.op(OP.else);
+    f.br(OP.br, 1);
+    f.end();
     this.leave(1, (i << 4) | CODE_SLOW);
     f.end();
     if (!write) f.set(val);
