@@ -164,12 +164,13 @@ export function makeConfigs(root: string, outDir: string): Config[] {
     },
     {
       id: 'ringvm-dbt-phys', kind: 'ringvm', describe: 'ringvm, translator, TC indexed by physical address', arches: [64, 32],
-      iters: { full: 120, quick: 10 }, unavailable: () => (hasDbt ? null : 'ringvm run has no --engine dbt / --tc-index yet'),
+      // as many iterations as QEMU's: both then run a second or more past their translation warm-up
+      iters: { full: 600, quick: 40 }, unavailable: () => (hasDbt ? null : 'ringvm run has no --engine dbt / --tc-index yet'),
       command: ringvm(['--engine', 'dbt', '--tc-index', 'phys']),
     },
     {
       id: 'ringvm-dbt-virt', kind: 'ringvm', describe: 'ringvm, translator, TC indexed by virtual address', arches: [64, 32],
-      iters: { full: 120, quick: 10 }, unavailable: () => (hasDbt ? null : 'ringvm run has no --engine dbt / --tc-index yet'),
+      iters: { full: 600, quick: 40 }, unavailable: () => (hasDbt ? null : 'ringvm run has no --engine dbt / --tc-index yet'),
       command: ringvm(['--engine', 'dbt', '--tc-index', 'virt']),
     },
     {
