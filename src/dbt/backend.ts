@@ -4,7 +4,9 @@
  * (ARCHITECTURE.md §4), `(start: i32, pageOff: i32, budget: i32) -> i32`, entered at block `start`
  * whose first byte is at `pageOff` in the page. A `loop` around a `br_table` over the blocks lets a
  * block jump straight to another block of the region (a direct successor, a loop back edge)
- * without leaving wasm, while `budget` instructions remain and the exit-request word is 0. It works on the one shared memory at the cpu/state.ts offsets:
+ * without leaving wasm while `budget` instructions remain (the exit-request word is tested by the
+ * run loop before entry; inside, only a helper can set it, and the helper then ends the block). It
+ * works on the one shared memory at the cpu/state.ts offsets:
  *
  *   - guest registers live in i64 locals, loaded on first use and written back only at exits
  *     and before helper calls (anything that can fault or observe them);

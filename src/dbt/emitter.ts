@@ -9,7 +9,7 @@
 import { LF_ADC, LF_DEC, LF_INC, LF_SBB } from '../cpu/flags.js';
 import { BASE_RIP } from '../cpu/decoded.js';
 import {
-  MODE_LONG64, OFF_EXIT_REQUEST, OFF_RIP, TLB_BASE,
+  MODE_LONG64, OFF_RIP, TLB_BASE,
   gprOffset,
 } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
@@ -416,7 +416,7 @@ export class Emitter extends FlagEmitter {
    * Leaves the current block for page offset `target` (relative to the page's base RIP). A target
    * that starts a block of the region is entered directly while the budget allows (flags go to
    * memory, used registers are reloaded where a helper dropped them); otherwise, or when the budget,
-   * or an exit request says stop, RIP is stored and the function returns.
+   * says stop, RIP is stored and the function returns.
    * Emits code that ends in a branch or a return (the static state is left unchanged).
    */
   /** True when `target` (a page offset) starts a block of the region that kills the flags first. */
@@ -440,10 +440,11 @@ export class Emitter extends FlagEmitter {
       for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
       const n = this.blocks[this.bi].insns.length;
       const nk = this.blocks[k].insns.length;
-      // (br_if on each condition: and-ing i32 booleans made V8 materialize each with setcc)
+      // Only the budget is tested: the run loop checks the exit request before it enters a
+      // region, and inside one only a helper call can set it (a timer armed by a port or MMIO
+      // access), and the helper then ends the block (exec() returns CODE_STOP).
       f.begin(OP.block, VOID);
       f.get(this.done).i32(n + nk).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU).br(OP.brIf, 0);
-      f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).br(OP.brIf, 0);
       f.get(this.done).i32(n).op(OP.i32Add).set(this.done);
       if (k === this.bi && this.selfNest >= 0) f.br(OP.br, this.nest - this.selfNest + 1); // its own loop (cur is k)
       // a later block: its code starts right after the end of the k - bi - 1'th enclosing case
@@ -494,7 +495,7 @@ export class Emitter extends FlagEmitter {
 
   /**
    * The dispatch case: cur = the block starting at page offset dynOff (a binary search over the
-   * blocks' offsets), entered when found and the budget and the exit request
+   * blocks' offsets), entered when found and the budget
    * allow; otherwise the epilogue (RIP is already stored, SCRATCH_CUR/DONE still describe the
    * block that left).
    */
@@ -521,7 +522,6 @@ export class Emitter extends FlagEmitter {
     search(0, sorted.length);
     f.get(this.cur).i32(0).op(OP.i32GeS);
     f.get(this.dynDone).get(this.dynN).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).op(OP.i32And);
-    f.i32(0).mem(OP.i32Load, 2, OFF_EXIT_REQUEST).op(OP.i32Eqz).op(OP.i32And);
     f.begin(OP.if, VOID);
     f.get(this.dynDone).set(this.done);
     f.br(OP.br, 1);
