@@ -47,6 +47,7 @@ import {
   RUN_EXIT_REQUEST, RUN_HALT, RUN_LIMIT, RUN_TRIPLE_FAULT, RUN_UNSUPPORTED,
 } from '../interp/interpreter.js';
 import { STOP_HALT } from '../interp/cpu.js';
+import { repPending } from '../interp/string.js';
 import { ACCESS_FETCH } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { deliverFault } from '../system/interrupts.js';
@@ -106,6 +107,8 @@ const IX_SS_ATTR = (segOffset(SEG_SS) + SEG_ATTR) >> 2;
 const IX_REP_EXTRA = OFF_REP_EXTRA >> 2;
 /** Interpreted instructions per call while CPL 0 code runs in the simulator. */
 const KERNEL_SLICE = 256;
+/** Instructions the interpreter runs to resume a REP cut in a helper call (string.ts SLICE). */
+const REP_RESUME_SLICE = 4096;
 /**
  * While modules compile in the background, run() returns (RUN_LIMIT, before stopAt) after this
  * many milliseconds so the embedder's event loop turns and the compiles can land. Where run()
@@ -268,6 +271,14 @@ class Dbt implements DbtEngine {
       ) {
         const slice = cpl !== 3 && !this.kernelDbt ? KERNEL_SLICE : 1;
         const r = this.interpRun(Math.min(stopAt, count + slice), count);
+        count = views.getNum(OFF_INSN_COUNT);
+        if (r !== RUN_LIMIT) return r;
+        continue;
+      }
+      if (repPending(cpu, count)) {
+        // A REP a helper call (exec) cut here: the interpreter resumes it as decoded, without
+        // reading its bytes again (it may have stored over them; interp/string.ts repCut).
+        const r = this.interpRun(Math.min(stopAt, count + REP_RESUME_SLICE), count);
         count = views.getNum(OFF_INSN_COUNT);
         if (r !== RUN_LIMIT) return r;
         continue;

@@ -108,9 +108,9 @@ const SETUPS: { name: string; cpl: 0 | 3; opts: DbtOptions | null; slice: number
 
 /**
  * The translator's helper path (engine.ts exec(): the REP inside a translated or helper block)
- * cuts at the handler's chunk and at stopAt too, and then looks the block up again from memory:
- * it resumes the REP as decoded only once its run loop hands a pending cut REP to the interpreter
- * (interp/string.ts repPending; docs/interpreter.md). Until then these setups fetch the new bytes.
+ * cuts at the handler's chunk and at stopAt too; its run loop then hands the pending cut REP to
+ * the interpreter (interp/string.ts repPending) instead of looking the block up again from memory,
+ * which would decode the new bytes (these setups failed before that).
  */
 const HELPER_SETUPS: { name: string; cpl: 0 | 3; opts: DbtOptions | null; slice: number }[] = [
   { name: 'dbt at CPL 3 (translated user code)', cpl: 3, opts: {}, slice: LIMIT },
@@ -145,7 +145,7 @@ describe.skipIf(!hasNasm)('a REP that stores over its own bytes completes as dec
   }
 
   for (const s of HELPER_SETUPS) {
-    it.fails(`translator helper path, ${s.name}: still fetches the new bytes (engine.ts change pending)`, () => {
+    it(`translator helper path, ${s.name}: resumes the REP as decoded`, () => {
       const p = program('stosd', 64);
       checkSdm(p, runIt(p, 64, s.cpl, s.opts, s.slice), s.name);
     });
