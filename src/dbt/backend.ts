@@ -1,8 +1,9 @@
 /**
  * The translator's back end: IR micro-ops (ir.ts) to WebAssembly through our encoder
  * (wasm/encoder.ts). One function holds a *region*: the translated blocks of one guest page
- * (ARCHITECTURE.md §4), `(start: i32, pageOff: i32, budget: i32) -> i32`, entered at block `start`
- * whose first byte is at `pageOff` in the page. A `loop` around a `br_table` over the blocks lets a
+ * (ARCHITECTURE.md §4), `(start: i32, pageOff: i32, budget: i32, done: i32) -> i32`, entered at
+ * block `start` whose first byte is at `pageOff` in the page, `done` instructions into the engine's
+ * call (a region that tail-calls another passes its count on). A `loop` around a `br_table` over the blocks lets a
  * block jump straight to another block of the region (a direct successor, a loop back edge)
  * without leaving wasm while `budget` instructions remain (the exit-request word is tested by the
  * run loop before entry; inside, only a helper can set it, and the helper then ends the block). It
@@ -36,6 +37,12 @@ export const SCRATCH_DONE = TC_INDEX_BASE + 8;
 export const SCRATCH_CUR = TC_INDEX_BASE + 12;
 /** u64: RIP of the block being run. */
 export const SCRATCH_ENTRY = TC_INDEX_BASE + 16;
+/** The id (table index) of the region function that ran last. */
+export const SCRATCH_REGION = TC_INDEX_BASE + 24;
+/** Tail calls taken between regions (chain.ts), for --stats. */
+export const SCRATCH_CHAINS = TC_INDEX_BASE + 28;
+/** Type index of the region functions: declared first in every module. */
+export const REGION_TYPE = 0;
 
 export const CODE_FAULT = 1;
 export const CODE_STOP = 2;
@@ -45,7 +52,9 @@ export const CODE_SLOW = 4;
 
 /** Declares the memory and helper imports; call first on a new module. */
 export function declareImports(m: ModuleBuilder, memPages: number): void {
+  if (m.type([I32, I32, I32, I32], [I32]) !== REGION_TYPE) throw new Error('backend: region type must come first');
   m.importMemory(memPages, -1);
+  m.importTable(1);
   m.importFunc('exec', [I32], [I32]);
   m.importFunc('cond', [I32], [I32]);
   m.importFunc('lazycf', [], [I32]);
@@ -71,17 +80,22 @@ export interface BackendRegion {
   link: boolean;
   /** Set by the emitter: direct block-to-block links it compiled (chains, for statistics). */
   links?: number;
+  /** Table index of the function (SCRATCH_REGION), and the mode key of its blocks. */
+  id: number;
+  modeKey: number;
+  /** Exits to RIPs outside the region look them up in the jump cache (chain.ts); needs `link`. */
+  chain: boolean;
 }
 
 /** Emits one region as an exported function `name` of module m. */
 export function emitRegion(m: ModuleBuilder, name: string, r: BackendRegion): void {
-  const { body: f } = m.func(name, [I32, I32, I32], [I32]);
+  const { body: f } = m.func(name, [I32, I32, I32, I32], [I32]);
   new Emitter(f, r).run();
 }
 
 /** The body of one region function on its own (for `ringvm translate` and golden tests). */
 export function regionBody(r: BackendRegion): FuncBody {
-  const f = new FuncBody(3);
+  const f = new FuncBody(4);
   new Emitter(f, r).run();
   return f;
 }

@@ -20,8 +20,10 @@ export class Block {
   valid = true;
   /** Times entered before translation (hotness). */
   hits = 0;
-  /** The compiled region function holding this block, once translated, and the block's index in it. */
-  fn: ((start: number, pageOff: number, budget: number) => number) | null = null;
+  /** The compiled region function holding this block, once translated, its id (table index) and
+   *  the block's index in it. */
+  fn: ((start: number, pageOff: number, budget: number, done: number) => number) | null = null;
+  regionId = 0;
   regionIdx = 0;
   /** The blocks of that region, by index. */
   region: Block[] = [];

@@ -19,10 +19,11 @@ import {
 } from './ir.js';
 import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
 import {
-  CODE_GP, CODE_SLOW, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, type BackendBlock,
+  CODE_GP, CODE_SLOW, REGION_TYPE, SCRATCH_CHAINS, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_REGION, type BackendBlock,
   type BackendRegion,
 } from './backend.js';
 import { FlagEmitter, SEXT } from './emit-flags.js';
+import { emitChainLookup } from './chain.js';
 
 /** Function indexes of the helpers every generated module imports (backend.ts declareImports). */
 const H_EXEC = 0;
@@ -30,6 +31,8 @@ const H_EXEC = 0;
 const P_START = 0;
 const P_PAGEOFF = 1;
 const P_BUDGET = 2;
+/** Instructions done before the entry block (the `done` counter starts there). */
+const P_DONE = 3;
 
 
 const MASK_LO = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
@@ -51,6 +54,9 @@ export class Emitter extends FlagEmitter {
   private readonly res: number;
   /** The index of the block running (cur is also the br_table selector, which the dispatch reuses). */
   private readonly blk: number;
+  /** The running block's length, and a TLB entry address (the chain lookup). */
+  private readonly blkN: number;
+  private readonly te: number;
   /** Dynamic targets (RET, indirect JMP/CALL): page offset, instructions done after the leaving block, target length. */
   private readonly dynOff: number;
   private readonly dynDone: number;
@@ -86,12 +92,14 @@ export class Emitter extends FlagEmitter {
     this.e = f.local(I32);
     this.lo = f.local(I32);
     this.cur = f.local(I32);
-    this.done = f.local(I32);
+    this.done = P_DONE;
     this.res = f.local(I32);
     this.blk = f.local(I32);
     this.dynOff = f.local(I32);
     this.dynDone = f.local(I32);
     this.dynN = f.local(I32);
+    this.blkN = f.local(I32);
+    this.te = f.local(I32);
   }
 
   run(): void {
@@ -148,6 +156,7 @@ export class Emitter extends FlagEmitter {
       this.wrapRip();
       f.set(this.entry);
       f.i32(j).set(this.blk);
+      if (this.rg.chain) f.i32(b.insns.length).set(this.blkN);
       for (const op of b.ir.ops) this.op(op);
       if (this.selfNest >= 0) f.end();
     }
@@ -162,6 +171,15 @@ export class Emitter extends FlagEmitter {
     f.end(); // epilogue block
     for (let r = 0; r < 16; r++) if (this.putRegs[r] !== 0) f.i32(0).get(this.reg[r]).mem(OP.i64Store, 3, gprOffset(r));
     this.storeScratch();
+    if (this.rg.chain) {
+      // a completed block left for a RIP outside the region's blocks: try the jump cache
+      f.get(this.res).op(OP.i32Eqz).begin(OP.if, VOID);
+      emitChainLookup(f, {
+        t: this.t[3], lo: this.lo, e: this.e, te: this.te, done: this.done, blkN: this.blkN, budget: P_BUDGET,
+        user: this.rg.user, modeKey: this.rg.modeKey, typeIndex: REGION_TYPE, counter: SCRATCH_CHAINS,
+      });
+      f.end();
+    }
     f.get(this.res);
   }
 
@@ -175,6 +193,7 @@ export class Emitter extends FlagEmitter {
     f.i32(0).get(this.entry).mem(OP.i64Store, 3, SCRATCH_ENTRY);
     f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
     f.i32(0).get(this.blk).mem(OP.i32Store, 2, SCRATCH_CUR);
+    f.i32(0).i32(this.rg.id).mem(OP.i32Store, 2, SCRATCH_REGION);
   }
 
   /** The static state every block starts from: used registers in locals, flags in memory. */

@@ -52,7 +52,8 @@ import { ACCESS_FETCH } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { deliverFault } from '../system/interrupts.js';
 import {
-  CODE_FAULT, CODE_GP, CODE_SLOW, CODE_STOP, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, buildModule, regionBody,
+  CODE_FAULT, CODE_GP, CODE_SLOW, CODE_STOP, SCRATCH_CHAINS, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_REGION, buildModule,
+  regionBody,
   type BackendBlock, type BackendRegion,
 } from './backend.js';
 import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
@@ -60,6 +61,7 @@ import { decodeBlock, lowerBlock, staticTargets } from './frontend.js';
 import { disassemble } from '../cpu/disasm.js';
 import { wasmText } from './wasm/text.js';
 import { instantiateFlags } from './flags-module.js';
+import { ChainCache } from './chain.js';
 
 /** A region being compiled: its lead block, its members (by index) and its back-end input. */
 interface CompiledRegion {
@@ -175,6 +177,14 @@ class Dbt implements DbtEngine {
   private readonly trace: DbtOptions['trace'];
   private readonly memPages: number;
   private readonly imports: WebAssembly.Imports;
+  /** Region functions by id (the shared table every module imports), their blocks, and the jump
+   *  cache translated code probes to tail-call from one region into another (chain.ts). */
+  private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
+  private readonly regionById = new Map<number, Block[]>();
+  private regionSeq = 0;
+  private readonly chains: ChainCache;
+  /** Chaining between regions (not while lockstep needs control after every block). */
+  private readonly chainOn: boolean;
 
   /** Global helper numbering: decoded instruction, its block index and offset. */
   private dec: Decoded[] = [];
@@ -230,11 +240,15 @@ class Dbt implements DbtEngine {
     this.onBlock = opts.onBlock;
     this.trace = opts.trace;
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
+    this.chains = new ChainCache(ctx.views.u32);
+    this.chains.clearAll();
+    this.chainOn = this.inline && this.onBlock === undefined;
     this.helperByRow = new Float64Array(tableRows.length);
     this.trapByRow = new Float64Array(tableRows.length);
     this.imports = {
       env: {
         mem: ctx.views.memory,
+        tbl: this.table,
         exec: (gi: number): number => this.exec(gi),
         // cpu/flags.ts's evaluators in wasm (flags-module.ts): lazycf, flags (the whole RFLAGS
         // brought up to date: ROL/ROR keep SF, ZF, PF and AF of a lazy operation) and cond
@@ -258,6 +272,7 @@ class Dbt implements DbtEngine {
     views.setNum(OFF_REP_STOP, stopAt); // REP iterations stop there too (interp.run restores it)
     this.returnBy = this.st.modulesPending > 0 ? performance.now() + PENDING_RETURN_MS : Infinity;
     for (;;) {
+      if (this.retiring.length > 0) this.sweepRegions();
       if (count >= stopAt) return this.finish(count, RUN_LIMIT);
       if (this.returnBy !== Infinity && performance.now() > this.returnBy) return this.finish(count, RUN_LIMIT);
       if (u32[IX_EXIT] !== 0) return this.finish(count, RUN_EXIT_REQUEST);
@@ -370,9 +385,11 @@ class Dbt implements DbtEngine {
       let done = 0; // instructions completed in earlier blocks of the same call
       if (b.fn !== null) {
         const budget = stopAt - count;
-        res = b.fn(b.regionIdx, b.pa & 0xfff, budget > 0x7fffffff ? 0x7fffffff : budget);
+        if (this.chainOn) this.chains.fill(lin, b.regionId, b.regionIdx, b.n, b.pa, b.modeKey);
+        res = b.fn(b.regionIdx, b.pa & 0xfff, budget > 0x7fffffff ? 0x7fffffff : budget, 0);
         done = u32[SCRATCH_DONE >> 2];
-        cb = b.region[u32[SCRATCH_CUR >> 2]];
+        // the region that returned: b's, or one that b's tail-called (chain.ts)
+        cb = (this.regionById.get(u32[SCRATCH_REGION >> 2]) ?? b.region)[u32[SCRATCH_CUR >> 2]];
       } else {
         res = 0;
         this.setEntry(rip);
@@ -574,6 +591,7 @@ class Dbt implements DbtEngine {
       regions.push(this.regionOf(w));
     }
     this.warm = this.warm.filter((w) => w.valid && w.fn === null && !pages.has(Math.floor(w.pa / 4096) * 128 + w.modeKey));
+    for (const r of regions) r.region.id = ++this.regionSeq;
     const bytes = buildModule(this.memPages, regions.map((r) => r.region));
     const seq = ++this.seq;
     if (this.tcSync) {
@@ -624,7 +642,11 @@ class Dbt implements DbtEngine {
         this.st.modulesStale++;
         return;
       }
-      const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number) => number;
+      const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number, done: number) => number;
+      const id = regions[k].region.id;
+      if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
+      this.table.set(id, fn);
+      this.regionById.set(id, members);
       const links = regions[k].region.links ?? 0;
       this.st.chainsMade += links;
       members.forEach((x, j) => {
@@ -637,6 +659,7 @@ class Dbt implements DbtEngine {
           else this.everTranslated.add(x.key);
         }
         x.fn = fn;
+        x.regionId = id;
         x.seq = seq;
         x.regionLinks = links;
         x.regionIdx = j;
@@ -699,7 +722,8 @@ class Dbt implements DbtEngine {
         x.mode === MODE_LONG64 && (x.lin >= EDGE || x.lin < -EDGE)),
       insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
     }));
-    return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link } };
+    // id: set by compile(); links (and so chaining out) only where pages agree (see above)
+    return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link, id: 0, modeKey: b.modeKey, chain: link && this.chainOn } };
   }
 
   /**
@@ -745,6 +769,7 @@ class Dbt implements DbtEngine {
     const cur = this.cur;
     if (cur !== null && cur.valid && Math.floor(cur.pa / 4096) === page) this.stopFlag = true;
     this.st.chainsBroken += this.chainsOf(this.cache.pages.get(page));
+    this.retireRegions(this.cache.pages.get(page));
     const n = this.cache.invalidatePage(page);
     if (n > 0) {
       if (this.trace !== undefined) this.trace('tc', `invalidate page ${hex(page * 4096)}: ${n} blocks`);
@@ -776,9 +801,34 @@ class Dbt implements DbtEngine {
     return n;
   }
 
+  /**
+   * Empties the jump-cache entries into the regions holding some of `blocks` and drops their
+   * functions from the table (a running one finishes: a table slot only serves new calls); their
+   * block lists stay until the run loop next turns (sweepRegions), for the region that returns.
+   */
+  private retireRegions(blocks: Block[] | undefined): void {
+    if (blocks === undefined) return;
+    for (const b of blocks) {
+      const id = b.regionId;
+      if (b.fn === null || id === 0 || this.retiring.includes(id)) continue;
+      this.chains.dropRegion(id);
+      this.table.set(id, null);
+      this.retiring.push(id);
+    }
+  }
+
+  private readonly retiring: number[] = [];
+
+  private sweepRegions(): void {
+    for (const id of this.retiring) this.regionById.delete(id);
+    this.retiring.length = 0;
+  }
+
   flush(): void {
     if (this.trace !== undefined) this.trace('tc', `flush: ${this.cache.count} blocks`);
     for (const list of this.cache.pages.values()) this.st.chainsBroken += this.chainsOf(list);
+    for (const list of this.cache.pages.values()) this.retireRegions(list);
+    this.chains.clearAll();
     if (this.cur !== null) this.stopFlag = true;
     this.interp.flush();
     this.cache.flush();
@@ -796,6 +846,8 @@ class Dbt implements DbtEngine {
     const traps = byName(this.trapByRow);
     const out: Record<string, number> = {
       ...this.st, cachedBlocks: this.cache.count, sensitiveTraps: traps.reduce((a, [, n]) => a + n, 0),
+      // tail calls from one region into another through the jump cache
+      chainsTaken: this.ctx.views.u32[SCRATCH_CHAINS >> 2],
       // translation cost per guest instruction placed in a region, microseconds
       translateUsPerInsn: this.st.insnsInRegions > 0 ? (this.st.translateMs * 1000) / this.st.insnsInRegions : 0,
     };

@@ -47,8 +47,8 @@ export function translateText(bytes: Uint8Array, bitness: 16 | 32 | 64 = 64, ip 
     const ir = lowerBlock(code, mode);
     out.push(';; IR');
     out.push(...irText(ir).map((l) => `   ${l}`));
-    const body = regionBody({ blocks: [{ ir, insns: code.insns, offs: code.offs, gidBase: 0, pageOff: (ip + off) & 0xfff }], mode, user: true, link: false });
-    out.push(';; wasm (start, pageOff, budget) -> i32');
+    const body = regionBody({ blocks: [{ ir, insns: code.insns, offs: code.offs, gidBase: 0, pageOff: (ip + off) & 0xfff }], mode, user: true, link: false, id: 0, modeKey: 0, chain: false });
+    out.push(';; wasm (start, pageOff, budget, done) -> i32');
     out.push(...wasmText(body.code.buf, body.code.len));
     off += code.bytes;
   }

@@ -156,6 +156,11 @@ export class FuncBody {
     this.code.u8(OP.call).uleb(f);
     return this;
   }
+  /** Tail call through table 0 to a function of type index `type` (callee index on the stack). */
+  returnCallIndirect(type: number): this {
+    this.code.u8(0x13).uleb(type).u8(0);
+    return this;
+  }
   /** A load or store with alignment hint `align` (log2) and constant offset. */
   mem(o: number, align: number, offset: number): this {
     this.code.u8(o).uleb(align).uleb(offset);
@@ -206,6 +211,7 @@ export class ModuleBuilder {
   private readonly funcs: { type: number; body: FuncBody; name: string }[] = [];
   private memoryPages = -1;
   private memoryMax = -1;
+  private tableMin = -1;
 
   /** Index of the type (params) -> (results), added once. */
   type(params: number[], results: number[]): number {
@@ -222,6 +228,11 @@ export class ModuleBuilder {
   importMemory(initial: number, maximum: number): void {
     this.memoryPages = initial;
     this.memoryMax = maximum;
+  }
+
+  /** Imports `env.tbl`, a funcref table of at least `min` elements (table 0). */
+  importTable(min: number): void {
+    this.tableMin = min;
   }
 
   /** Imports the function `env.<name>`; returns its function index. Imports come before functions. */
@@ -252,7 +263,7 @@ export class ModuleBuilder {
         b.u8(0x60).uleb(t.params.length).bytes(t.params).uleb(t.results.length).bytes(t.results);
       }
     });
-    const nImports = this.imports.length + (this.memoryPages >= 0 ? 1 : 0);
+    const nImports = this.imports.length + (this.memoryPages >= 0 ? 1 : 0) + (this.tableMin >= 0 ? 1 : 0);
     if (nImports > 0) {
       section(2, (b) => {
         b.uleb(nImports);
@@ -261,6 +272,7 @@ export class ModuleBuilder {
           if (this.memoryMax >= 0) b.u8(1).uleb(this.memoryPages).uleb(this.memoryMax);
           else b.u8(0).uleb(this.memoryPages);
         }
+        if (this.tableMin >= 0) b.str('env').str('tbl').u8(0x01).u8(0x70).u8(0).uleb(this.tableMin);
         for (const im of this.imports) b.str('env').str(im.name).u8(0x00).uleb(im.type);
       });
     }
