@@ -37,6 +37,20 @@ export abstract class FlagEmitter {
   /** Tag of the lazy-flags operation held in the lf locals; -1 = the memory copy is current. */
   protected pendTag = -1;
   protected lfDirty = false;
+  /**
+   * An INC/DEC (or a run of them) found the flags in memory: the CF it keeps is the memory state's,
+   * which nothing changes until the flags are synced, so lfAux is only computed (the lazycf call)
+   * where something needs it: a CF read or a sync. Most INC/DEC are followed by an operation that
+   * sets CF again (bench/dbt.ts branchy: one lazycf call per loop before).
+   */
+  protected auxDeferred = false;
+
+  /** Computes a deferred lfAux; `permanent` false: on this control path only (the static state still defers). */
+  protected resolveAux(permanent: boolean): void {
+    if (!this.auxDeferred) return;
+    this.f.call(H_LAZYCF).set(this.lfAux);
+    if (permanent) this.auxDeferred = false;
+  }
 
   constructor(protected readonly f: FuncBody) {
     this.lfDst = f.local(I64);
@@ -62,6 +76,7 @@ export abstract class FlagEmitter {
     } else if (this.lfDirty) {
       const tag = this.pendTag;
       const sz = tag & 3;
+      this.resolveAux(forget); // reads the old memory state: before the stores below
       f.i32(0).i32(tag).mem(OP.i32Store, 2, OFF_LF_OP);
       const st = sz === 3 ? OP.i64Store : OP.i64Store32;
       f.i32(0).get(this.lfDst).mem(st, 2, OFF_LF_DST);
@@ -90,7 +105,10 @@ export abstract class FlagEmitter {
     const op = tag >> 2;
     if (op === LF_ADD) f.get(this.lfRes).get(this.lfDst).op(OP.i64LtU);
     else if (op === LF_SUB) f.get(this.lfDst).get(this.lfSrc).op(OP.i64LtU);
-    else if (op === LF_INC || op === LF_DEC) f.get(this.lfAux);
+    else if (op === LF_INC || op === LF_DEC) {
+      this.resolveAux(true);
+      f.get(this.lfAux);
+    }
     else if (op === LF_ADC) {
       // carry in: res <= dst, else res < dst (cpu/flags.ts lazyCF)
       f.get(this.lfRes).get(this.lfDst).op(OP.i64LeU).get(this.lfRes).get(this.lfDst).op(OP.i64LtU).get(this.lfAux)
@@ -251,6 +269,7 @@ export abstract class FlagEmitter {
     f.set(this.lfAux);
     this.pendTag = TAG_DIRECT;
     this.lfDirty = true;
+    this.auxDeferred = false;
   }
   /**
    * SHL/SHR/SAR by the count in local `cnt` (masked, 0..63): the flags of shift.ts's shiftCore for
@@ -297,6 +316,7 @@ export abstract class FlagEmitter {
       this.lfDirty = true;
       return;
     }
+    // (syncFlags(true) below resolves a deferred INC/DEC CF before memory changes)
     this.syncFlags(true);
     f.i32(0);
     f.i32(0).mem(OP.i32Load, 2, OFF_RFLAGS).i32(~FLAGS_ARITH).op(OP.i32And).get(this.fv).op(OP.i32Or);
@@ -340,6 +360,7 @@ export abstract class FlagEmitter {
     f.get(this.lfAux).get(cnt).op(OP.i64Eqz).op(OP.i32Eqz).op(OP.select).set(this.lfAux);
     this.pendTag = TAG_DIRECT;
     this.lfDirty = true;
+    this.auxDeferred = false;
   }
 
   /** Pushes ta rotated left or right by tb (modulo the width) at `size`, zero-extended to i64. */

@@ -202,6 +202,7 @@ export class Emitter extends FlagEmitter {
     this.dirty.set(this.putRegs);
     this.pendTag = -1;
     this.lfDirty = false;
+    this.auxDeferred = false;
   }
 
   // ---- registers and flags ------------------------------------------------------------------
@@ -241,6 +242,7 @@ export class Emitter extends FlagEmitter {
     this.dirty.fill(0);
     this.pendTag = -1;
     this.lfDirty = false;
+    this.auxDeferred = false;
   }
 
   private wrapRip(): void {
@@ -319,10 +321,14 @@ export class Emitter extends FlagEmitter {
       }
       case IR_FLAGS: {
         const tag = (a << 2) | LOG2[b];
-        if (a === LF_INC || a === LF_DEC || a === LF_ADC || a === LF_SBB) {
+        const prev = this.pendTag >> 2;
+        if ((a === LF_INC || a === LF_DEC) && (this.pendTag < 0 || ((prev === LF_INC || prev === LF_DEC) && this.auxDeferred))) {
+          this.auxDeferred = true; // the CF it keeps is still memory's (emit-flags.ts auxDeferred)
+        } else if (a === LF_INC || a === LF_DEC || a === LF_ADC || a === LF_SBB) {
           this.cf(); // the preserved CF (INC/DEC) or the carry in (ADC/SBB) of the operation before
           f.set(this.lfAux);
-        }
+          this.auxDeferred = false;
+        } else this.auxDeferred = false;
         f.get(t[c]).set(this.lfDst);
         f.get(t[d]).set(this.lfSrc);
         f.get(t[e]).set(this.lfRes);
@@ -450,6 +456,7 @@ export class Emitter extends FlagEmitter {
     const savedDirty = Uint8Array.from(this.dirty);
     const savedTag = this.pendTag;
     const savedLf = this.lfDirty;
+    const savedAux = this.auxDeferred;
     const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
     if (k >= 0) {
       this.rg.links = (this.rg.links ?? 0) + 1;
@@ -480,6 +487,7 @@ export class Emitter extends FlagEmitter {
     this.dirty.set(savedDirty);
     this.pendTag = savedTag;
     this.lfDirty = savedLf;
+    this.auxDeferred = savedAux;
   }
 
   /**
@@ -493,6 +501,7 @@ export class Emitter extends FlagEmitter {
     const savedDirty = Uint8Array.from(this.dirty);
     const savedTag = this.pendTag;
     const savedLf = this.lfDirty;
+    const savedAux = this.auxDeferred;
     f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
     if (this.dispatch >= 0) {
       this.flushFlags();
@@ -510,6 +519,7 @@ export class Emitter extends FlagEmitter {
     this.dirty.set(savedDirty);
     this.pendTag = savedTag;
     this.lfDirty = savedLf;
+    this.auxDeferred = savedAux;
   }
 
   /**
@@ -559,6 +569,9 @@ export class Emitter extends FlagEmitter {
     const f = this.f;
     const [t0, t1, t2] = this.t;
     const x = this.x64;
+    // its helper path writes the flags to memory before the paths merge: resolve first, so both
+    // paths leave the same state behind
+    this.resolveAux(true);
     if (size === 4) {
       if (!signed) {
         f.get(t2).op(OP.i64Eqz).op(OP.i32Eqz).get(t1).get(t2).op(OP.i64LtU).op(OP.i32And);
