@@ -19,11 +19,12 @@
  *               written back): the lockstep hook that compares with a reference engine; it
  *               turns off links between blocks so control comes back after each one
  *
- * Compilation: by default a batch of regions compiles in the background (WebAssembly.instantiate)
- * while its blocks run in the interpreter; finished modules are installed at the next run() entry,
- * and run() returns early (RUN_LIMIT before stopAt) every PENDING_RETURN_MS while compiles are
- * pending so that the embedder's event loop turns. Which instructions run translated then depends
- * on host timing, never what the guest sees; `tcSync` compiles in place (identical statistics).
+ * Translation and compilation are regions.ts (a `Regions` the engine owns): by default a batch of
+ * regions compiles in the background while its blocks run in the interpreter, and finished modules
+ * are installed at the next run() entry; run() returns early (RUN_LIMIT before stopAt) every
+ * PENDING_RETURN_MS while compiles are pending so that the embedder's event loop turns. Which
+ * instructions run translated then depends on host timing, never what the guest sees; `tcSync`
+ * compiles in place (identical statistics).
  *
  * Counting is the interpreter's: a completed block adds its instruction count; a fault in
  * instruction i adds i + 1 (the faulting instruction counts, as the interpreter counts it before
@@ -36,10 +37,9 @@
  */
 import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
 import { IX_FLAGS } from '../cpu/flags.js';
-import type { Decoded } from '../cpu/decoded.js';
 import {
   ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
-  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, RAM_BASE, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, WASM_PAGE, segOffset,
+  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, segOffset,
 } from '../cpu/state.js';
 import { tableRows } from '../cpu/table.js';
 import type { Interpreter } from '../interp/interpreter.js';
@@ -52,23 +52,11 @@ import { ACCESS_FETCH } from '../mmu/mmu.js';
 import { DELIVER_OK, DELIVER_TRIPLE_FAULT, type SystemContext } from '../system/context.js';
 import { deliverFault } from '../system/interrupts.js';
 import {
-  CODE_FAULT, CODE_GP, CODE_SLOW, CODE_STOP, SCRATCH_CHAINS, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_REGION, buildModule,
-  regionBody,
-  type BackendBlock, type BackendRegion,
+  CODE_FAULT, CODE_GP, CODE_SLOW, CODE_STOP, SCRATCH_CHAINS, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_REGION,
 } from './backend.js';
-import { Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
-import { decodeBlock, lowerBlock, staticTargets } from './frontend.js';
-import { disassemble } from '../cpu/disasm.js';
-import { wasmText } from './wasm/text.js';
-import { instantiateFlags } from './flags-module.js';
+import { type Block, INDEX_NAMES, INDEX_PHYS, INDEX_VIRT, TranslationCache } from './cache.js';
 import { ChainCache } from './chain.js';
-
-/** A region being compiled: its lead block, its members (by index) and its back-end input. */
-interface CompiledRegion {
-  lead: Block;
-  members: Block[];
-  region: BackendRegion;
-}
+import { Regions, type RegionHost } from './regions.js';
 
 const hex = (v: number): string => (v < 0 ? `-${(-v).toString(16)}` : v.toString(16));
 
@@ -125,14 +113,6 @@ const DEMOTED_SLICE = 64;
 const JC_MASK = 4095;
 /** A page whose blocks were invalidated this many times runs in the interpreter from then on. */
 const DEMOTE_AFTER = 32;
-/** Most region functions compiled in one module. */
-const BATCH = 32;
-/** A page's region grown past this many blocks by a late hot block is split (see regionOf). */
-const SPLIT_AT = 128;
-/** Most blocks a region grows to by static discovery (direct branch targets in its page). */
-const DISCOVER_MAX = 160;
-/** 64-bit blocks this close to the end of a canonical half branch through helpers (2^47 - 2^32). */
-const EDGE = 0x800000000000 - 0x100000000;
 
 /**
  * CS, SS, DS and ES are flat: base 0, 4 GiB limit, present; data segments writable and not
@@ -166,7 +146,7 @@ export function createDbtEngine(ctx: SystemContext, interp: Interpreter, opts: D
   return e;
 }
 
-class Dbt implements DbtEngine {
+class Dbt implements DbtEngine, RegionHost {
   private readonly cache: TranslationCache;
   private readonly index: number;
   private readonly threshold: number;
@@ -175,21 +155,13 @@ class Dbt implements DbtEngine {
   private readonly inline: boolean;
   private readonly onBlock: ((count: number) => void) | undefined;
   private readonly trace: DbtOptions['trace'];
-  private readonly memPages: number;
-  private readonly imports: WebAssembly.Imports;
-  /** Region functions by id (the shared table every module imports), their blocks, and the jump
-   *  cache translated code probes to tail-call from one region into another (chain.ts). */
-  private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
-  private readonly regionById = new Map<number, Block[]>();
-  private regionSeq = 0;
+  /** Decoding, region compilation and the region table (regions.ts). */
+  private readonly regions: Regions;
+  /** The jump cache translated code probes to tail-call from one region into another (chain.ts). */
   private readonly chains: ChainCache;
   /** Chaining between regions (not while lockstep needs control after every block). */
   private readonly chainOn: boolean;
 
-  /** Global helper numbering: decoded instruction, its block index and offset. */
-  private dec: Decoded[] = [];
-  private decIdx: number[] = [];
-  private decOff: number[] = [];
   /** The running block and the RIP it was entered at. */
   private cur: Block | null = null;
   /** Set when a store invalidated the running block: it stops after the current instruction. */
@@ -207,16 +179,7 @@ class Dbt implements DbtEngine {
   private jcache: (Block | undefined)[] = new Array(JC_MASK + 1);
   /** Invalidations per physical page, and the pages that stopped being translated because of them. */
   private readonly invalCount = new Map<number, number>();
-  private readonly demoted = new Set<number>();
-  /** Blocks past half the threshold, compiled with the next batch. */
-  private warm: Block[] = [];
-  private readonly tcSync: boolean;
-  /** Module sequence numbers, and the background compiles that finished, waiting for run(). */
-  private seq = 0;
-  private ready: { inst: WebAssembly.Instance | null; regions: CompiledRegion[]; seq: number; t: number }[] = [];
-  private compileError: unknown = null;
-  /** Physical page * 128 + mode key of the regions being compiled in the background. */
-  private readonly pagesCompiling = new Set<number>();
+  readonly demoted = new Set<number>();
   /** performance.now() after which run() returns early (Infinity: no compile pending). */
   private returnBy = Infinity;
 
@@ -236,25 +199,17 @@ class Dbt implements DbtEngine {
     this.kernelDbt = opts.kernelExec === 'dbt';
     this.tcSize = opts.tcSize ?? 65536;
     this.inline = opts.inline ?? true;
-    this.tcSync = opts.tcSync ?? false;
     this.onBlock = opts.onBlock;
     this.trace = opts.trace;
-    this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
     this.chains = new ChainCache(ctx.views.u32);
     this.chains.clearAll();
     this.chainOn = this.inline && this.onBlock === undefined;
     this.helperByRow = new Float64Array(tableRows.length);
     this.trapByRow = new Float64Array(tableRows.length);
-    this.imports = {
-      env: {
-        mem: ctx.views.memory,
-        tbl: this.table,
-        exec: (gi: number): number => this.exec(gi),
-        // cpu/flags.ts's evaluators in wasm (flags-module.ts): lazycf, flags (the whole RFLAGS
-        // brought up to date: ROL/ROR keep SF, ZF, PF and AF of a lazy operation) and cond
-        ...instantiateFlags(ctx.views.memory),
-      },
-    };
+    this.regions = new Regions(ctx, this, this.cache, this.chains, this.st, {
+      index: this.index, tcSize: this.tcSize, inline: this.inline, tcSync: opts.tcSync ?? false,
+      lockstep: this.onBlock !== undefined, chainOn: this.chainOn, trace: this.trace,
+    });
   }
 
   // ---- the run loop ------------------------------------------------------------------------------
@@ -267,12 +222,13 @@ class Dbt implements DbtEngine {
     const u32 = views.u32;
     const m = cpu.m;
     const mmu = ctx.mmu;
-    if (this.ready.length > 0) this.installReady();
+    const regions = this.regions;
+    regions.installReady();
     let count = views.getNum(OFF_INSN_COUNT);
     views.setNum(OFF_REP_STOP, stopAt); // REP iterations stop there too (interp.run restores it)
     this.returnBy = this.st.modulesPending > 0 ? performance.now() + PENDING_RETURN_MS : Infinity;
     for (;;) {
-      if (this.retiring.length > 0) this.sweepRegions();
+      if (regions.retiring.length > 0) regions.sweepRegions();
       if (count >= stopAt) return this.finish(count, RUN_LIMIT);
       if (this.returnBy !== Infinity && performance.now() > this.returnBy) return this.finish(count, RUN_LIMIT);
       if (u32[IX_EXIT] !== 0) return this.finish(count, RUN_EXIT_REQUEST);
@@ -336,11 +292,11 @@ class Dbt implements DbtEngine {
         }
         if (b === null) {
           this.st.misses++;
-          b = this.decode(key, pa, lin, rip, mode, cpl, user);
+          b = regions.decode(key, pa, lin, rip, mode, cpl, user);
         } else this.st.hits++;
         if (b.n > 0 && b.lin === lin) this.jcache[jc] = b;
       }
-      if (b !== null && b.fn === null && b.n > 0 && (b.compiling || this.pagesCompiling.has(pageId(b)))) {
+      if (b !== null && b.fn === null && b.n > 0 && (b.compiling || regions.pageCompiling(b))) {
         // Its translation (or its page's) is on the way: the interpreter runs until run() returns
         // to let the compile land (much faster than helper calls block by block). A block of a
         // page being compiled, found at an odd address where an interpreter step ended, does not
@@ -370,8 +326,8 @@ class Dbt implements DbtEngine {
       }
       if (b.fn === null) {
         b.hits++;
-        if (b.hits > this.threshold && !b.compiling) this.compile(b);
-        else if (b.hits * 2 === this.threshold + (this.threshold & 1)) this.warm.push(b);
+        if (b.hits > this.threshold && !b.compiling) regions.compile(b);
+        else if (b.hits * 2 === this.threshold + (this.threshold & 1)) regions.warm.push(b);
       }
       // ---- run the block ----
       if (this.trace !== undefined) this.trace('exec', `exec ${hex(rip)} ${b.n} insns${b.fn !== null ? '' : ' (helpers)'}`);
@@ -389,7 +345,7 @@ class Dbt implements DbtEngine {
         res = b.fn(b.regionIdx, b.pa & 0xfff, budget > 0x7fffffff ? 0x7fffffff : budget, 0);
         done = u32[SCRATCH_DONE >> 2];
         // the region that returned: b's, or one that b's tail-called (chain.ts)
-        cb = (this.regionById.get(u32[SCRATCH_REGION >> 2]) ?? b.region)[u32[SCRATCH_CUR >> 2]];
+        cb = (regions.regionById.get(u32[SCRATCH_REGION >> 2]) ?? b.region)[u32[SCRATCH_CUR >> 2]];
       } else {
         res = 0;
         this.setEntry(rip);
@@ -501,12 +457,13 @@ class Dbt implements DbtEngine {
   // ---- helpers called from translated code -------------------------------------------------------
 
   /** Runs global instruction gi with the interpreter's handler; 0 or (i << 4) | code. */
-  private exec(gi: number): number {
+  exec(gi: number): number {
     const cpu = this.interp.cpu;
-    const d = this.dec[gi];
-    const i = this.decIdx[gi];
+    const regions = this.regions;
+    const d = regions.dec[gi];
+    const i = regions.decIdx[gi];
     const mode = cpu.mode;
-    const rip = this.wrap(this.entryRip(mode) + this.decOff[gi], mode);
+    const rip = this.wrap(this.entryRip(mode) + regions.decOff[gi], mode);
     const next = this.wrap(rip + d.length, mode);
     cpu.rip = rip;
     cpu.nextRip = next;
@@ -538,228 +495,9 @@ class Dbt implements DbtEngine {
     return (i << 4) | CODE_STOP;
   }
 
-  // ---- translation ------------------------------------------------------------------------------
-
-  private decode(key: number, pa: number, lin: number, rip: number, mode: number, cpl: number, user: boolean): Block {
-    const u32 = this.ctx.views.u32;
-    if (this.cache.count >= this.tcSize) {
-      this.flush();
-      this.st.flushesSize++;
-    }
-    const room = mode === MODE_LONG64 ? Infinity : u32[IX_CS_LIMIT] - rip + 1;
-    if (this.demoted.has(Math.floor(pa / 4096))) {
-      // code and hot data share this page: leave it to the interpreter (an empty block)
-      const e = new Block(key, pa, lin, rip, mode, user, [], [], 0, false, 0, 0, 0, ((key % 128) + 128) % 128);
-      e.demoted = true;
-      return e;
-    }
-    const code = decodeBlock(this.ctx.views.u8, RAM_BASE, pa, this.ctx.phys.ramSize, mode, cpl, room);
-    const gidBase = this.dec.length;
-    for (let i = 0; i < code.insns.length; i++) {
-      this.dec.push(code.insns[i]);
-      this.decIdx.push(i);
-      this.decOff.push(code.offs[i]);
-    }
-    const modeKey = ((key % 128) + 128) % 128;
-    const b = new Block(key, pa, lin, rip, mode, user, code.insns, code.offs, code.bytes, code.endsBranch, gidBase,
-      u32[IX_CS_BASE], u32[IX_CS_LIMIT], modeKey);
-    b.trapRow = code.stopRow !== undefined && code.insns.length === 0 ? code.stopRow : -1;
-    this.st.blocksDecoded++;
-    if (code.insns.length > 0 && this.cache.add(b)) this.ctx.mmu.invalidatePhysPage(Math.floor(pa / 4096));
-    return b;
-  }
-
-  /**
-   * Translates b together with the other blocks already found in its page (same mode key): one
-   * region function in which they branch to each other directly. Links need 64-bit or flat 32-bit
-   * code (page offsets of linear and physical addresses then agree, no CS limit to check); under
-   * virtual indexing a region keeps to one linear page (regionOf). The regions of other pages holding *warm* blocks (past half the threshold,
-   * not yet translated) are compiled in the same module: one compile for many functions.
-   */
-  /** Every cache key ever translated, to count retranslations. */
-  private readonly everTranslated = new Set<number>();
-
-  private compile(b: Block): void {
-    const t0 = performance.now();
-    const regions: CompiledRegion[] = [this.regionOf(b)];
-    const pages = new Set([Math.floor(b.pa / 4096) * 128 + b.modeKey]);
-    for (const w of this.warm) {
-      if (regions.length >= BATCH) break;
-      const id = Math.floor(w.pa / 4096) * 128 + w.modeKey;
-      if (!w.valid || w.fn !== null || w.compiling || pages.has(id)) continue;
-      pages.add(id);
-      regions.push(this.regionOf(w));
-    }
-    this.warm = this.warm.filter((w) => w.valid && w.fn === null && !pages.has(Math.floor(w.pa / 4096) * 128 + w.modeKey));
-    for (const r of regions) r.region.id = ++this.regionSeq;
-    const bytes = buildModule(this.memPages, regions.map((r) => r.region));
-    const seq = ++this.seq;
-    if (this.tcSync) {
-      this.install(new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports), regions, seq);
-    } else {
-      // Compile off the main thread; the blocks keep running through helpers (or their older
-      // translation) until the module is installed at a later run() entry.
-      for (const { members } of regions) for (const x of members) x.compiling = true;
-      for (const { lead } of regions) this.pagesCompiling.add(pageId(lead));
-      this.st.modulesPending++;
-      if (this.returnBy === Infinity) this.returnBy = performance.now() + PENDING_RETURN_MS;
-      const t1 = performance.now();
-      WebAssembly.instantiate(bytes, this.imports).then(
-        (res) => {
-          this.ready.push({ inst: res.instance, regions, seq, t: t1 });
-        },
-        (err: unknown) => {
-          this.ready.push({ inst: null, regions, seq, t: t1 });
-          this.compileError = err;
-        },
-      );
-    }
-    const tr = this.trace;
-    if (tr !== undefined) {
-      for (const { lead, members, region } of regions) {
-        const bits = lead.mode === MODE_LONG64 ? 64 : lead.mode === MODE_PROT32 ? 32 : 16;
-        tr('tc', `translate page ${hex(Math.floor(lead.pa / 4096) * 4096)}: ${members.length} blocks`);
-        for (const x of members) {
-          tr('in_asm', `block ${hex(x.lin)} (pa ${hex(x.pa)}):`);
-          x.insns.forEach((d, i) => tr('in_asm', `  ${hex(x.lin + x.offs[i])}  ${disassemble(d, bits, BigInt(x.lin + x.offs[i]))}`));
-        }
-        const body = regionBody(region);
-        for (const l of wasmText(body.code.buf, body.code.len)) tr('out_asm', l);
-      }
-    }
-    this.st.translateMs += performance.now() - t0;
-  }
-
-  /**
-   * Gives the members of each compiled region their function. A region whose blocks were
-   * invalidated or flushed while it compiled is dropped whole: its code links among them.
-   */
-  private install(inst: WebAssembly.Instance, regions: CompiledRegion[], seq: number): void {
-    regions.forEach(({ lead, members }, k) => {
-      this.pagesCompiling.delete(pageId(lead));
-      for (const x of members) x.compiling = false;
-      if (members.some((x) => !x.valid || this.cache.get(x.key) !== x)) {
-        this.st.modulesStale++;
-        return;
-      }
-      const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number, done: number) => number;
-      const id = regions[k].region.id;
-      if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
-      this.table.set(id, fn);
-      this.regionById.set(id, members);
-      const links = regions[k].region.links ?? 0;
-      this.st.chainsMade += links;
-      members.forEach((x, j) => {
-        if (x.seq > seq) return; // a newer translation already landed
-        if (x.fn === null) {
-          this.st.blocksTranslated++;
-          this.st.insnsInRegions += x.n;
-          // the same key translated again after an invalidation or a flush
-          if (this.everTranslated.has(x.key)) this.st.retranslations++;
-          else this.everTranslated.add(x.key);
-        }
-        x.fn = fn;
-        x.regionId = id;
-        x.seq = seq;
-        x.regionLinks = links;
-        x.regionIdx = j;
-        x.region = members;
-      });
-      this.st.regions++;
-      this.st.regionBlocks += members.length;
-    });
-    this.st.modules++;
-  }
-
-  /** Installs the modules whose background compile finished (called at run() entry). */
-  private installReady(): void {
-    const list = this.ready;
-    this.ready = [];
-    const now = performance.now();
-    for (const r of list) {
-      this.st.modulesPending--;
-      this.st.compileWaitMs += now - r.t;
-      if (r.inst === null) {
-        for (const { lead, members } of r.regions) {
-          this.pagesCompiling.delete(pageId(lead));
-          for (const x of members) x.compiling = false;
-        }
-        throw new Error(`dbt: a generated module did not compile: ${String(this.compileError)}`);
-      }
-      this.install(r.inst, r.regions, r.seq);
-    }
-  }
-
-  /** The region that holds block b: b alone, or every current block of its page and mode key. */
-  private regionOf(b: Block): CompiledRegion {
-    const flat = (b.modeKey & 64) !== 0;
-    const link = (b.mode === MODE_LONG64 || flat) && this.inline && this.onBlock === undefined;
-    let members: Block[] = [b];
-    if (link) {
-      this.discover(b);
-      const page = this.cache.pages.get(Math.floor(b.pa / 4096)) ?? [];
-      // Links go by page offset from the entry block's linear page. Under physical indexing any
-      // alias of the page is the same code; under virtual indexing a region holds the blocks of
-      // one linear page only (the same physical page seen at another address is another key).
-      const linPage = b.lin - (b.pa & 0xfff);
-      const all = page.filter((x) => x.valid && x.modeKey === b.modeKey && x.n > 0 && this.cache.get(x.key) === x &&
-        (this.index === INDEX_PHYS || x.lin - (x.pa & 0xfff) === linPage));
-      // A page that already has a region and would grow past SPLIT_AT blocks gets a second region
-      // with only the blocks that have none (an indirect target got hot, and what it reaches):
-      // recompiling everything made one huge function whose code was slower (bench64 iters=200:
-      // 104 + 109 blocks in one 118 KB function after 340 M instructions). Control passes between
-      // the two through the run loop, so small pages are still recompiled whole (bench/dbt.ts
-      // branchy: 430 MIPS whole, 365 split).
-      const fresh = all.filter((x) => x.fn === null);
-      members = fresh.length < all.length && all.length > SPLIT_AT ? fresh : all;
-      if (!members.includes(b)) members.push(b);
-      // in address order: most branches go forward, and the emitter enters a later block of the
-      // region with a plain forward `br` (earlier ones through its dispatch loop)
-      members.sort((x, y) => x.pa - y.pa);
-    }
-    const blocks: BackendBlock[] = members.map((x) => ({
-      ir: lowerBlock({ insns: x.insns, offs: x.offs, bytes: x.bytes, endsBranch: x.endsBranch }, x.mode, this.inline, flat,
-        x.mode === MODE_LONG64 && (x.lin >= EDGE || x.lin < -EDGE)),
-      insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
-    }));
-    // id: set by compile(); links (and so chaining out) only where pages agree (see above)
-    return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link, id: 0, modeKey: b.modeKey, chain: link && this.chainOn } };
-  }
-
-  /**
-   * Decodes the blocks of b's page that its known blocks reach by direct branches, calls' return
-   * addresses and fall-through (same mode key), so the region is compiled once with the code its
-   * page will run rather than again each time another block of it gets hot.
-   */
-  private discover(b: Block): void {
-    const page = Math.floor(b.pa / 4096);
-    const list = this.cache.pages.get(page);
-    if (list === undefined) return;
-    const pageBase = b.pa - (b.pa & 0xfff);
-    const linBase = b.lin - (b.pa & 0xfff);
-    const cpl = (b.modeKey >> 3) & 3;
-    const seen = new Set<number>();
-    const work: Block[] = [];
-    for (const x of list) {
-      if (!x.valid || x.modeKey !== b.modeKey || this.cache.get(x.key) !== x) continue;
-      if (this.index !== INDEX_PHYS && x.lin - (x.pa & 0xfff) !== linBase) continue;
-      seen.add(x.pa & 0xfff);
-      work.push(x);
-    }
-    while (work.length > 0 && seen.size < DISCOVER_MAX && this.cache.count + 1 < this.tcSize) {
-      const x = work.pop() as Block;
-      for (const rel of staticTargets(x)) {
-        const off = (x.pa & 0xfff) + rel;
-        if (off < 0 || off >= 4096 || seen.has(off)) continue;
-        seen.add(off);
-        const lin = linBase + off;
-        // the run loop's key for this code: its physical or its linear address
-        const key = (this.index === INDEX_PHYS ? pageBase + off : lin) * 128 + b.modeKey;
-        let y = this.cache.get(key);
-        if (y === undefined) y = this.decode(key, pageBase + off, lin, b.mode === MODE_LONG64 ? lin : lin >>> 0, b.mode, cpl, b.user);
-        if (y.n > 0 && y.valid) work.push(y);
-      }
-    }
+  /** A background compile started (regions.ts): run() returns within PENDING_RETURN_MS so it can land. */
+  compileStarted(): void {
+    if (this.returnBy === Infinity) this.returnBy = performance.now() + PENDING_RETURN_MS;
   }
 
   // ---- invalidation ------------------------------------------------------------------------------
@@ -768,8 +506,8 @@ class Dbt implements DbtEngine {
     this.interp.invalidatePage(page);
     const cur = this.cur;
     if (cur !== null && cur.valid && Math.floor(cur.pa / 4096) === page) this.stopFlag = true;
-    this.st.chainsBroken += this.chainsOf(this.cache.pages.get(page));
-    this.retireRegions(this.cache.pages.get(page));
+    this.st.chainsBroken += this.regions.chainsOf(this.cache.pages.get(page));
+    this.regions.retireRegions(this.cache.pages.get(page));
     const n = this.cache.invalidatePage(page);
     if (n > 0) {
       if (this.trace !== undefined) this.trace('tc', `invalidate page ${hex(page * 4096)}: ${n} blocks`);
@@ -788,58 +526,18 @@ class Dbt implements DbtEngine {
     }
   }
 
-  /** Links compiled into the regions that hold some of `blocks` (each region counted once). */
-  private chainsOf(blocks: Block[] | undefined): number {
-    if (blocks === undefined) return 0;
-    let n = 0;
-    const seen = new Set<Block[]>();
-    for (const b of blocks) {
-      if (b.fn === null || !b.valid || seen.has(b.region)) continue;
-      seen.add(b.region);
-      n += b.regionLinks;
-    }
-    return n;
-  }
-
-  /**
-   * Empties the jump-cache entries into the regions holding some of `blocks` and drops their
-   * functions from the table (a running one finishes: a table slot only serves new calls); their
-   * block lists stay until the run loop next turns (sweepRegions), for the region that returns.
-   */
-  private retireRegions(blocks: Block[] | undefined): void {
-    if (blocks === undefined) return;
-    for (const b of blocks) {
-      const id = b.regionId;
-      if (b.fn === null || id === 0 || this.retiring.includes(id)) continue;
-      this.chains.dropRegion(id);
-      this.table.set(id, null);
-      this.retiring.push(id);
-    }
-  }
-
-  private readonly retiring: number[] = [];
-
-  private sweepRegions(): void {
-    for (const id of this.retiring) this.regionById.delete(id);
-    this.retiring.length = 0;
-  }
-
   flush(): void {
     if (this.trace !== undefined) this.trace('tc', `flush: ${this.cache.count} blocks`);
-    for (const list of this.cache.pages.values()) this.st.chainsBroken += this.chainsOf(list);
-    for (const list of this.cache.pages.values()) this.retireRegions(list);
+    for (const list of this.cache.pages.values()) this.st.chainsBroken += this.regions.chainsOf(list);
+    for (const list of this.cache.pages.values()) this.regions.retireRegions(list);
     this.chains.clearAll();
     if (this.cur !== null) this.stopFlag = true;
     this.interp.flush();
     this.cache.flush();
     this.jcache = new Array(JC_MASK + 1);
-    this.warm = [];
+    this.regions.warm = [];
     this.st.flushes++;
-    if (this.cur === null) {
-      this.dec = [];
-      this.decIdx = [];
-      this.decOff = [];
-    }
+    if (this.cur === null) this.regions.forgetDecoded();
   }
 
   stats(): Record<string, number> {
@@ -865,11 +563,6 @@ class Dbt implements DbtEngine {
   sensitiveTraps(): [string, number][] {
     return byName(this.trapByRow);
   }
-}
-
-/** A block's page and mode key: what a region is compiled for. */
-function pageId(b: Block): number {
-  return Math.floor(b.pa / 4096) * 128 + b.modeKey;
 }
 
 /** Per-row counts summed by handler name, most first. */
