@@ -1,5 +1,5 @@
 /**
- * Hot kinds: when an instruction enters the decode cache (interpreter.ts's PageCache), `hotKind`
+ * Hot kinds: when an instruction enters the decode cache (decode-cache.ts's PageCache), `hotKind`
  * decides whether the hot loop (hot.ts) can run it without its handler, and packs its operands
  * into three int32 words, so the loop reads typed arrays instead of the Decoded object. The set
  * is the ~40 forms that make up nearly all of compiled integer code (bench64/bench32

@@ -42,7 +42,7 @@ const { HA_IMM, HA_MEM, HB_NONE, HB_RIP, HSH_SHL, HSH_SHR, H_ALU_M8I, H_ALU_M8R,
   H_LEA64, H_MOVSXD, H_MOV_RI32, H_MOV_RI64, H_MOV_RR32, H_MOV_RR64, H_POP, H_PUSH, H_RET, H_SETCC, H_SHIFT32,
   H_SHIFT64, H_ST32, H_ST64, H_ST8, H_STI32, H_STI64, H_STI8, H_ZX8 } = P;
 
-/** The packed arrays of one cached page (interpreter.ts's PageCache). */
+/** The packed arrays of one cached page (decode-cache.ts's PageCache). */
 export interface HotPage {
   readonly bits: Uint8Array;
   readonly hk: Uint8Array;

@@ -10,11 +10,8 @@
  * while the count is not exhausted, so interrupts are taken between slices), and delivering a
  * fault counts one (so a guest stuck in a fault loop still reaches `stopAt`).
  *
- * The decode cache: `PageCache` objects hold the decoded instructions of one 4 KiB guest-physical
- * page, keyed by offset, tagged with the bitness they were decoded for. Creating one marks the page
- * in the code-page bitmap, so any store to the page calls PhysicalMemory.onCodeWrite, which the
- * machine wires to `invalidatePage` (the constructor installs it when nothing else is wired).
- * Instructions that cross a page boundary or live outside RAM are decoded each time.
+ * The decode cache (decode-cache.ts) is a map from guest-physical page to `PageCache`; stores to a
+ * cached page reach `invalidatePage` (the constructor wires it when nothing else is wired).
  */
 import {
   CODE_BITMAP_BASE, FLAG_IF, FLAG_TF, OFF_DR0, MODE_LONG64, MODE_PROT32, OFF_CPL, OFF_EXIT_REQUEST, OFF_HALTED,
@@ -47,6 +44,7 @@ import { hotKind, hotOut, hotRows } from './hot-prep.js';
 import { runHot } from './hot.js';
 import { repTake } from './string.js';
 import { warmHotLoop } from './hot-warm.js';
+import { PageCache, decodeFetched } from './decode-cache.js';
 
 /** Whether this process has run the hot loop's warm-up (hot-warm.ts). */
 let warmed = false;
@@ -77,24 +75,6 @@ const FLAT_SEGS = [SEG_CS, SEG_DS, SEG_SS];
 const KIND_JCC = FAST.findIndex(([n]) => n === 'jccJb') + 1;
 const KIND_JMP_LAST = FAST.findIndex(([n]) => n === 'jmpJz') + 1;
 if (KIND_JCC !== 14 || KIND_JMP_LAST !== 17) throw new Error('fast.ts order changed: update the run loop switch');
-
-/** Decoded instructions of one guest-physical page. */
-class PageCache {
-  readonly insns: (Decoded | undefined)[] = new Array(4096);
-  /** The handler of each cached instruction. */
-  readonly fns: (Handler | undefined)[] = new Array(4096);
-  /** Its FAST kind (fast.ts) or pre-resolved kind (prep.ts), 0 = call through `fns`. */
-  readonly kinds = new Uint8Array(4096);
-  /** The operand word of a prep.ts kind. */
-  readonly words = new Int32Array(4096);
-  /** Bitness (16/32/64) each slot was decoded for; 0 = empty. */
-  readonly bits = new Uint8Array(4096);
-  /** hot-prep.ts's kind of each slot (0: not run by the hot loop) and its packed operands. */
-  readonly hk = new Uint8Array(4096);
-  readonly ha = new Int32Array(4096);
-  readonly himm = new Int32Array(4096);
-  readonly hdisp = new Int32Array(4096);
-}
 
 /** Stores the instructions retired so far (the current one not included) in the CPU block. */
 function liveCount(u32: Uint32Array, count: number): void {
@@ -543,6 +523,7 @@ export class Interpreter {
     return page;
   }
 
+  /** Decodes the instruction at linear `lin` (physical `pa`), caching it when it lies in one RAM page. */
   private decodeAt(lin: number, pa: number, pageNo: number, off: number, bits: number, user: boolean): Decoded | null {
     const cpu = this.cpu;
     const phys = this.ctx.phys;
@@ -557,33 +538,8 @@ export class Interpreter {
         return d;
       }
     }
-    // Page-crossing or outside RAM: fetch byte by byte through the MMU, up to 15 bytes.
-    const buf = this.fetchBuf;
-    const mmu = cpu.mmu;
-    let n = 0;
-    let fetchFault = 0;
-    for (; n < 15; n++) {
-      const b = mmu.fetch8(lin + n, user);
-      if (mmu.fault !== 0) {
-        fetchFault = mmu.fault;
-        mmu.fault = 0;
-        break;
-      }
-      buf[n] = b;
-      // No need to fetch further once the bytes decode completely.
-      if (n >= 0 && lin + n + 1 === (Math.floor(lin / 4096) + 1) * 4096) {
-        const d = this.scratch;
-        decode(buf, 0, n + 1, bits, d);
-        if (d.status !== DEC_NEED_MORE) return d;
-      }
-    }
-    const d = this.scratch;
-    decode(buf, 0, n, bits, d);
-    if (d.status === DEC_NEED_MORE && fetchFault !== 0) {
-      mmu.fault = fetchFault;
-      return null;
-    }
-    return d;
+    // Page-crossing or outside RAM: fetched through the MMU and decoded each time.
+    return decodeFetched(cpu.mmu, lin, bits, user, this.fetchBuf, this.scratch);
   }
 
   private store(pageNo: number, off: number, bits: number, d: Decoded): void {
