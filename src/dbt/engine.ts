@@ -38,8 +38,8 @@
 import { FAULT, FAULT_GP0 } from '../cpu/fault.js';
 import { IX_FLAGS } from '../cpu/flags.js';
 import {
-  ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
-  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, segOffset,
+  ATTR_DB, FLAG_IF, FLAG_TF, MODE_LONG64, MODE_PROT16, MODE_PROT32, MODE_REAL, MODE_VM86, OFF_CPL, OFF_CR3, OFF_EXIT_REQUEST,
+  OFF_HALTED, OFF_INSN_COUNT, OFF_INT_SHADOW, OFF_MODE, OFF_REP_EXTRA, OFF_REP_STOP, OFF_RIP, SEG_ATTR, SEG_BASE, SEG_CS, SEG_DS, SEG_ES, SEG_LIMIT, SEG_SS, segOffset,
 } from '../cpu/state.js';
 import { tableRows } from '../cpu/table.js';
 import type { Interpreter } from '../interp/interpreter.js';
@@ -86,6 +86,7 @@ export interface DbtEngine {
 }
 
 const IX_CPL = OFF_CPL >> 2;
+const IX_RIP = OFF_RIP >> 2;
 const IX_MODE = OFF_MODE >> 2;
 const IX_EXIT = OFF_EXIT_REQUEST >> 2;
 const IX_HALTED = OFF_HALTED >> 2;
@@ -238,7 +239,10 @@ class Dbt implements DbtEngine, RegionHost {
         u32[IX_SHADOW] !== 0 || u32[IX_HALTED] !== 0 ||
         ((m[IX_FLAGS] & FLAG_IF) !== 0 && ctx.intc !== null && ctx.intc.hasInterrupt()) ||
         (cpl !== 3 && !this.kernelDbt) || (m[IX_FLAGS] & FLAG_TF) !== 0 ||
-        u32[IX_MODE] === MODE_REAL || u32[IX_MODE] === MODE_VM86
+        u32[IX_MODE] === MODE_REAL || u32[IX_MODE] === MODE_VM86 ||
+        // 16-bit code entered above 0xFFFF (a 32-bit EIP through a gate): IP wraps to 16 bits
+        // after each instruction, which a block of consecutive bytes would not do
+        (u32[IX_MODE] === MODE_PROT16 && u32[IX_RIP] > 0xffff)
       ) {
         const slice = cpl !== 3 && !this.kernelDbt ? KERNEL_SLICE : 1;
         const r = this.interpRun(Math.min(stopAt, count + slice), count);
