@@ -1,106 +1,34 @@
 /**
- * The code generator behind backend.ts: one region's IR to the body of its wasm function. Keeps
- * the static state of translation (which guest registers sit in locals and which are dirty, the
- * block being emitted and the control nesting) and emits the micro-ops, the TLB fast paths, the
- * links between blocks and the shared exit epilogue; the flags half (lazy flags in locals,
- * conditions) is emit-flags.ts, which this class extends. The function's contract (parameters,
- * result codes, scratch words) is described in backend.ts.
+ * The code generator behind backend.ts: one region's IR to the body of its wasm function. Lays out
+ * the function (its blocks as cases of a br_table in a loop, the dispatch case, the shared exit
+ * epilogue) and emits the micro-ops, the TLB fast paths and DIV's common case. It extends
+ * emit-exits.ts (the locals, the static state of translation, the links between blocks and the
+ * exits), which extends emit-flags.ts (lazy flags in locals, conditions). The function's contract
+ * (parameters, result codes, scratch words) is described in backend.ts.
  */
 import { LF_ADC, LF_DEC, LF_INC, LF_SBB } from '../cpu/flags.js';
 import { BASE_RIP } from '../cpu/decoded.js';
-import {
-  MODE_LONG64, OFF_RIP, TLB_BASE,
-  gprOffset,
-} from '../cpu/state.js';
+import { MODE_LONG64, OFF_RIP, TLB_BASE, gprOffset } from '../cpu/state.js';
 import { TE_HOST, TE_READ, TE_WRITE, TLB_MASK, TLB_USER_WORDS } from '../mmu/tlb.js';
 import {
   ALU_ADD, ALU_MOV, ALU_MUL, ALU_ROL, ALU_ROR, ALU_SAR, ALU_SEXT, ALU_SHL, ALU_SUB, FD_MUL, FD_SHLV, IR_BSWAP, IR_CMOV, IR_COND, IR_DIV, IR_FLAGSD, IR_ALU, IR_CANON, IR_CONST, IR_EA, IR_EXITCC,
   IR_EXITHELPER, IR_EXITREL, IR_EXITT, IR_FLAGS, IR_GET, IR_HELPER, IR_INSN, IR_LOAD, IR_PUT, IR_RIPREL, IR_STORE,
 } from './ir.js';
-import { type FuncBody, I32, I64, OP, VOID } from './wasm/encoder.js';
-import {
-  CODE_GP, CODE_SLOW, REGION_TYPE, SCRATCH_CHAINS, SCRATCH_CUR, SCRATCH_DONE, SCRATCH_ENTRY, SCRATCH_REGION, type BackendBlock,
-  type BackendRegion,
-} from './backend.js';
-import { FlagEmitter, SEXT } from './emit-flags.js';
+import { I64, OP, VOID } from './wasm/encoder.js';
+import { CODE_GP, CODE_SLOW, REGION_TYPE, SCRATCH_CHAINS } from './backend.js';
+import { SEXT } from './emit-flags.js';
+import { ExitEmitter, P_BUDGET, P_PAGEOFF, P_START } from './emit-exits.js';
 import { emitChainLookup } from './chain.js';
 
 /** Function indexes of the helpers every generated module imports (backend.ts declareImports). */
 const H_EXEC = 0;
 
-const P_START = 0;
-const P_PAGEOFF = 1;
-const P_BUDGET = 2;
-/** Instructions done before the entry block (the `done` counter starts there). */
-const P_DONE = 3;
-
-
 const MASK_LO = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 const LOG2 = [0, 0, 1, 0, 2, 0, 0, 0, 3];
 
-export class Emitter extends FlagEmitter {
-  private readonly base: number;
-  private readonly entry: number;
-  private readonly t: number[];
-  private readonly reg: number[] = [];
-  private readonly loaded = new Uint8Array(16);
-  private readonly dirty = new Uint8Array(16);
-  private readonly r: number;
-  private readonly e: number;
-  private readonly lo: number;
-  private readonly cur: number;
-  private readonly done: number;
-  /** The result code on the way to the shared epilogue. */
-  private readonly res: number;
-  /** The index of the block running (cur is also the br_table selector, which the dispatch reuses). */
-  private readonly blk: number;
-  /** The running block's length, and a TLB entry address (the chain lookup). */
-  private readonly blkN: number;
-  private readonly te: number;
-  /** Dynamic targets (RET, indirect JMP/CALL): page offset, instructions done after the leaving block, target length. */
-  private readonly dynOff: number;
-  private readonly dynDone: number;
-  private readonly dynN: number;
-  /** br_table index of the dispatch case that finds a dynamic target among the blocks (-1: none). */
-  private dispatch = -1;
+export class Emitter extends ExitEmitter {
+  /** The instruction whose micro-ops are being emitted (IR_INSN), for IR_CANON's #GP. */
   private curInsn = 0;
-  /** Registers the region reads or writes (held in locals across its blocks) and writes. */
-  private readonly usedRegs = new Uint8Array(16);
-  private readonly putRegs = new Uint8Array(16);
-  /** Block index by page offset, for links inside the region (-1: not in the region). */
-  private readonly blockAt = new Int16Array(4096).fill(-1);
-  /** The block being emitted and how many structured-control levels enclose its code. */
-  private bi = 0;
-  private nest = 0;
-  /** `nest` at the statement level of a block wrapped in its own loop (-1: not wrapped). */
-  private selfNest = -1;
-  /** `nest` where the running block's code starts (outside its own loop). */
-  private caseNest = 0;
-  private readonly blocks: BackendBlock[];
-  /** Per block: 1 when it overwrites every arithmetic flag before anything can observe them. */
-  private readonly killsFlags: Uint8Array;
-
-  constructor(f: FuncBody, private readonly rg: BackendRegion) {
-    super(f);
-    this.blocks = rg.blocks;
-    this.killsFlags = new Uint8Array(rg.blocks.length);
-    this.base = f.local(I64);
-    this.entry = f.local(I64);
-    this.t = [f.local(I64), f.local(I64), f.local(I64), f.local(I64)];
-    for (let i = 0; i < 16; i++) this.reg.push(f.local(I64));
-    this.r = f.local(I32);
-    this.e = f.local(I32);
-    this.lo = f.local(I32);
-    this.cur = f.local(I32);
-    this.done = P_DONE;
-    this.res = f.local(I32);
-    this.blk = f.local(I32);
-    this.dynOff = f.local(I32);
-    this.dynDone = f.local(I32);
-    this.dynN = f.local(I32);
-    this.blkN = f.local(I32);
-    this.te = f.local(I32);
-  }
 
   run(): void {
     const f = this.f;
@@ -183,78 +111,6 @@ export class Emitter extends FlagEmitter {
     f.get(this.res);
   }
 
-  /**
-   * The running block's RIP, its index and the instructions done before it, for the engine (after
-   * the function returns) and the helpers (liveCount, a helper's own RIP). Kept in locals while the
-   * region runs and stored only where someone reads them: the epilogue and before helper calls.
-   */
-  private storeScratch(): void {
-    const f = this.f;
-    f.i32(0).get(this.entry).mem(OP.i64Store, 3, SCRATCH_ENTRY);
-    f.i32(0).get(this.done).mem(OP.i32Store, 2, SCRATCH_DONE);
-    f.i32(0).get(this.blk).mem(OP.i32Store, 2, SCRATCH_CUR);
-    f.i32(0).i32(this.rg.id).mem(OP.i32Store, 2, SCRATCH_REGION);
-  }
-
-  /** The static state every block starts from: used registers in locals, flags in memory. */
-  private headState(): void {
-    this.loaded.set(this.usedRegs);
-    this.dirty.set(this.putRegs);
-    this.pendTag = -1;
-    this.lfDirty = false;
-    this.auxDeferred = false;
-  }
-
-  // ---- registers and flags ------------------------------------------------------------------
-
-  private load(r: number): void {
-    if (this.loaded[r] !== 0) return;
-    this.f.i32(0).mem(OP.i64Load, 3, gprOffset(r)).set(this.reg[r]);
-    this.loaded[r] = 1;
-  }
-
-  /** Writes dirty registers and pending flags to memory; `forget` makes that the static state. */
-  protected sync(forget: boolean): void {
-    const f = this.f;
-    for (let r = 0; r < 16; r++) {
-      if (this.dirty[r] === 0) continue;
-      f.i32(0).get(this.reg[r]).mem(OP.i64Store, 3, gprOffset(r));
-      if (forget) this.dirty[r] = 0;
-    }
-    this.syncFlags(forget);
-  }
-
-  /**
-   * Leaves through the epilogue with result `code` (or the i32 local `codeLocal`), `depth` control
-   * levels below the block's statement level: pending flags go to memory here, registers there.
-   */
-  private leave(depth: number, code: number, codeLocal = -1): void {
-    const f = this.f;
-    this.syncFlags(false);
-    if (codeLocal >= 0) f.get(codeLocal);
-    else f.i32(code);
-    f.set(this.res).br(OP.br, this.nest + 1 + depth);
-  }
-
-  /** After a helper ran, the memory copy is authoritative for everything. */
-  private forgetAll(): void {
-    this.loaded.fill(0);
-    this.dirty.fill(0);
-    this.pendTag = -1;
-    this.lfDirty = false;
-    this.auxDeferred = false;
-  }
-
-  private wrapRip(): void {
-    const mode = this.rg.mode;
-    if (mode === MODE_LONG64) return;
-    this.f.i64(mode === 2 ? -1 : 0xffff, 0).op(OP.i64And);
-  }
-
-  /** Leaves the function with `code` (an i32 already on the stack is not used). */
-  private ret(code: number): void {
-    this.f.i32(code).op(OP.return);
-  }
 
   // ---- one micro-op --------------------------------------------------------------------------
 
@@ -429,134 +285,6 @@ export class Emitter extends FlagEmitter {
     }
   }
 
-  private flushFlags(): void {
-    const snap = Uint8Array.from(this.dirty);
-    this.dirty.fill(0);
-    this.sync(true);
-    this.dirty.set(snap);
-    this.pendTag = -1;
-  }
-
-  /**
-   * Leaves the current block for page offset `target` (relative to the page's base RIP). A target
-   * that starts a block of the region is entered directly while the budget allows (flags go to
-   * memory, used registers are reloaded where a helper dropped them); otherwise, or when the budget,
-   * says stop, RIP is stored and the function returns.
-   * Emits code that ends in a branch or a return (the static state is left unchanged).
-   */
-  /** True when `target` (a page offset) starts a block of the region that kills the flags first. */
-  private kills(target: number): boolean {
-    const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
-    return k >= 0 && this.killsFlags[k] !== 0;
-  }
-
-  private goTo(target: number): void {
-    const f = this.f;
-    const savedLoaded = Uint8Array.from(this.loaded);
-    const savedDirty = Uint8Array.from(this.dirty);
-    const savedTag = this.pendTag;
-    const savedLf = this.lfDirty;
-    const savedAux = this.auxDeferred;
-    const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
-    if (k >= 0) {
-      this.rg.links = (this.rg.links ?? 0) + 1;
-      // a target that sets the flags before anything can read them gets no flag stores on the
-      // link (its memory copy is stale until then); the exit path below still stores them
-      if (this.killsFlags[k] === 0) this.flushFlags();
-      for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
-      const n = this.blocks[this.bi].insns.length;
-      const nk = this.blocks[k].insns.length;
-      // Only the budget is tested: the run loop checks the exit request before it enters a
-      // region, and inside one only a helper call can set it (a timer armed by a port or MMIO
-      // access), and the helper then ends the block (exec() returns CODE_STOP).
-      f.begin(OP.block, VOID);
-      f.get(this.done).i32(n + nk).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU).br(OP.brIf, 0);
-      f.get(this.done).i32(n).op(OP.i32Add).set(this.done);
-      if (k === this.bi && this.selfNest >= 0) f.br(OP.br, this.nest - this.selfNest + 1); // its own loop (cur is k)
-      // a later block: its code starts right after the end of the k - bi - 1'th enclosing case
-      // `block`, so a plain forward `br` enters it (no trip through the br_table)
-      else if (k > this.bi) f.br(OP.br, this.nest - this.caseNest + k - this.bi - 1 + 1);
-      else f.i32(k).set(this.cur).br(OP.br, this.nest + 1);
-      f.end();
-    }
-    f.i32(0).get(this.base).i64(target, target < 0 ? -1 : 0).op(OP.i64Add);
-    this.wrapRip();
-    f.mem(OP.i64Store, 3, OFF_RIP);
-    this.leave(0, 0);
-    this.loaded.set(savedLoaded);
-    this.dirty.set(savedDirty);
-    this.pendTag = savedTag;
-    this.lfDirty = savedLf;
-    this.auxDeferred = savedAux;
-  }
-
-  /**
-   * Leaves for the RIP in local `t` (RET, indirect JMP/CALL). RIP is stored first; a target inside
-   * the region's page goes to the dispatch case, which enters the block there when there is one
-   * (and the budget allows), else leaves through the epilogue.
-   */
-  private goToDynamic(t: number): void {
-    const f = this.f;
-    const savedLoaded = Uint8Array.from(this.loaded);
-    const savedDirty = Uint8Array.from(this.dirty);
-    const savedTag = this.pendTag;
-    const savedLf = this.lfDirty;
-    const savedAux = this.auxDeferred;
-    f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
-    if (this.dispatch >= 0) {
-      this.flushFlags();
-      for (let r = 0; r < 16; r++) if (this.usedRegs[r] !== 0 && this.loaded[r] === 0) this.load(r);
-      f.get(t).get(this.base).op(OP.i64Sub).tee(this.t[3]).i64(4096, 0).op(OP.i64LtU);
-      f.begin(OP.if, VOID);
-      f.get(this.t[3]).op(OP.i32WrapI64).set(this.dynOff);
-      f.get(this.done).i32(this.blocks[this.bi].insns.length).op(OP.i32Add).set(this.dynDone);
-      f.i32(this.dispatch).set(this.cur);
-      f.br(OP.br, this.nest + 1);
-      f.end();
-    }
-    this.leave(0, 0);
-    this.loaded.set(savedLoaded);
-    this.dirty.set(savedDirty);
-    this.pendTag = savedTag;
-    this.lfDirty = savedLf;
-    this.auxDeferred = savedAux;
-  }
-
-  /**
-   * The dispatch case: cur = the block starting at page offset dynOff (a binary search over the
-   * blocks' offsets), entered when found and the budget
-   * allow; otherwise the epilogue (RIP is already stored, SCRATCH_CUR/DONE still describe the
-   * block that left).
-   */
-  private emitDispatch(): void {
-    const f = this.f;
-    const sorted = this.blocks.map((b, j) => ({ off: b.pageOff, j, n: b.insns.length })).sort((a, b) => a.off - b.off);
-    f.i32(-1).set(this.cur);
-    const search = (lo: number, hi: number): void => {
-      if (hi - lo <= 4) {
-        for (let i = lo; i < hi; i++) {
-          f.get(this.dynOff).i32(sorted[i].off).op(OP.i32Eq).begin(OP.if, VOID);
-          f.i32(sorted[i].j).set(this.cur).i32(sorted[i].n).set(this.dynN);
-          f.end();
-        }
-        return;
-      }
-      const mid = (lo + hi) >> 1;
-      f.get(this.dynOff).i32(sorted[mid].off).op(OP.i32LtU).begin(OP.if, VOID);
-      search(lo, mid);
-      f.op(OP.else);
-      search(mid, hi);
-      f.end();
-    };
-    search(0, sorted.length);
-    f.get(this.cur).i32(0).op(OP.i32GeS);
-    f.get(this.dynDone).get(this.dynN).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).op(OP.i32And);
-    f.begin(OP.if, VOID);
-    f.get(this.dynDone).set(this.done);
-    f.br(OP.br, 1);
-    f.end();
-    this.leave(0, 0);
-  }
 
   /**
    * IR_DIV: T0 = quotient, T1 = remainder of T1:T0 / T2 when that is the common case, which cannot
