@@ -147,6 +147,7 @@ const K_BSWAP = 40;
 const K_SHIFT_CL = 41;
 const K_ROTATE = 42;
 const K_IMUL1 = 43;
+const K_PUSH_E = 44;
 
 /** Per row: the inline kind, the ALU op (-1 = CMP-like: flags only), and the byte-size flag. */
 const ROW_KIND = new Uint8Array(tableRows.length);
@@ -172,7 +173,7 @@ const ALU_BY_NAME: Record<string, number> = {
     testEbGb: K_TEST_EG, testEvGv: K_TEST_EG, testALIb: K_TEST_AI, testrAXIz: K_TEST_AI, testEbIb: K_TEST_EI,
     testEvIz: K_TEST_EI, movEbGb: K_MOV_EG, movEvGv: K_MOV_EG, movGbEb: K_MOV_GE, movGvEv: K_MOV_GE,
     movZbIb: K_MOV_ZI, movZvIv: K_MOV_ZI, movEbIb: K_MOV_EI, movEvIz: K_MOV_EI, leaGvM: K_LEA, incEb: K_INC,
-    incEv: K_INC, incZv: K_INC, decEb: K_DEC, decEv: K_DEC, decZv: K_DEC, pushZv: K_PUSH_Z, popZv: K_POP_Z,
+    incEv: K_INC, incZv: K_INC, decEb: K_DEC, decEv: K_DEC, decZv: K_DEC, pushZv: K_PUSH_Z, popZv: K_POP_Z, pushEv: K_PUSH_E,
     pushIz: K_PUSH_I, pushIbs: K_PUSH_I, jccJb: K_JCC, jccJz: K_JCC, jmpJb: K_JMP, jmpJz: K_JMP, callJz: K_CALL,
     ret: K_RET, movzxGvEb: K_MOVZX, movzxGvEw: K_MOVZX, movsxGvEb: K_MOVSX, movsxGvEw: K_MOVSX, movsxdGvEd: K_MOVSX,
     jmpEv: K_JMP_E, callEv: K_CALL_E, imulGvEv: K_IMUL, imulGvEvIz: K_IMUL, imulGvEvIbs: K_IMUL,
@@ -605,9 +606,16 @@ function lowerOne(ir: IrBlock, d: Decoded, i: number, off: number, sw: number): 
     }
     case K_PUSH_Z:
     case K_PUSH_I:
+    case K_PUSH_E:
       if (sw === 0 || d.opSize !== sw) return false;
       if (kind === K_PUSH_Z) getReg(ir, T0, d, d.rm, sw);
-      else ir.emit(IR_CONST, T0, d.imm, sw === 8 ? d.immHi : 0);
+      else if (kind === K_PUSH_E) {
+        // PUSH r/m: the operand is read (at an rSP-based address: rSP before the push) first
+        if (mem) {
+          memOp(T1);
+          ir.emit(IR_LOAD, T0, T1, sw, i, d.seg);
+        } else getReg(ir, T0, d, d.rm, sw);
+      } else ir.emit(IR_CONST, T0, d.imm, sw === 8 ? d.immHi : 0);
       getReg(ir, T1, d, REG_RSP, sw);
       ir.emit(IR_CONST, T2, sw, 0);
       ir.emit(IR_ALU, ALU_SUB, sw, T1, T1, T2);

@@ -186,6 +186,18 @@ describe.skipIf(!hasNasm)('statistics', () => {
     expect(st.insnsTranslated + st.insnsInterp + st.insnsHelperBlocks).toBe(m.views.getNum(OFF_INSN_COUNT));
   });
 
+  it('PUSH r/m is inline: memory and register forms, an rSP-based operand read before the push (parity)', () => {
+    const prog = asm(`mov rsi, ${DATA}\nmov ecx, 200\nL: push qword [rsi + rcx * 8]\n push qword [rsp]\n push qword [rsp + 8]\n` +
+      ` db 0xff, 0xf3 ; push rbx through FF /6\n pop rax\n pop rdx\n pop rdi\n add rbx, rax\n xor rbx, rdx\n add rbx, rdi\n pop rax\n dec ecx\n jnz L\n hlt`);
+    const ref = new ParityMachine(prog, null).run(10_000);
+    const m = new ParityMachine(prog, { threshold: 0 });
+    const got = m.run(10_000);
+    expect(got.regs).toEqual(ref.regs);
+    expect(got.count).toBe(ref.count);
+    expect(got.data).toEqual(ref.data);
+    expect(Object.fromEntries(m.dbt!.helperCalls())).toEqual({});
+  });
+
   it('sensitive instructions user code leaves to the simulator are counted by instruction', () => {
     // SMSW and SGDT in ring 3 (no UMIP: they complete), PUSHF/POPF: blocks stop before each one
     const m = new ParityMachine(asm(`mov ecx, 30\nL: smsw eax\n sgdt [${DATA}]\n pushfq\n popfq\n dec ecx\n jnz L\n hlt`),
