@@ -203,7 +203,7 @@ export function registerRun(program: Command): void {
     .option('--lockstep', 'debugging: run the interpreter alongside, compare after every translated block, stop at the first divergence with both states (exit status 6)')
     .option('--no-smc-check', 'do not invalidate decoded or translated code when the guest writes to it (deliberately wrong: shows stale code running)')
     .option('--sensitive <policy>', 'sensitive unprivileged instructions in user code: emulate (answer from virtual state), leak (pre-VT trap-and-emulate), umip (#GP)', 'emulate')
-    .option('--trace <events>', 'log on stderr, comma-separated: exec (each instruction, disassembled; steps the engine, so nothing is translated), int (each interrupt/exception), and from the translator: in_asm (guest code of each region translated), out_asm (its wasm), block (each translated block entered), tc (translations, invalidations, flushes)')
+    .option('--trace <events>', 'log on stderr, comma-separated: exec (each instruction, disassembled; steps the engine, so nothing is translated), int (each interrupt/exception), and from the translator: in_asm (guest code of each region translated), out_asm (its wasm), block (each translated block entered), tc (translations, invalidations, flushes), nochain (no links or chains between translated blocks, so block shows every one, as QEMU\'s -d nochain)')
     .option('--stats [format]', 'print statistics on stderr at the end: table (default) or json')
     .option('-q, --quiet', 'do not print the stop reason on stderr')
     .action(async (image: string, o: RunOptions) => {

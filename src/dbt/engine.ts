@@ -70,6 +70,9 @@ export interface DbtOptions {
    *  the background and install finished modules at the next run() entry. */
   tcSync?: boolean;
   onBlock?: (count: number) => void;
+  /** No links between blocks and no chaining: every block returns to the run loop, so a `block`
+   *  trace shows each one (`--trace nochain`, as QEMU's `-d nochain`). */
+  noChain?: boolean;
   trace?: (kind: 'in_asm' | 'out_asm' | 'exec' | 'tc', line: string) => void;
 }
 
@@ -204,12 +207,13 @@ class Dbt implements DbtEngine, RegionHost {
     this.trace = opts.trace;
     this.chains = new ChainCache(ctx.views.u32);
     this.chains.clearAll();
-    this.chainOn = this.inline && this.onBlock === undefined;
+    const unlinked = this.onBlock !== undefined || opts.noChain === true;
+    this.chainOn = this.inline && !unlinked;
     this.helperByRow = new Float64Array(tableRows.length);
     this.trapByRow = new Float64Array(tableRows.length);
     this.regions = new Regions(ctx, this, this.cache, this.chains, this.st, {
       index: this.index, tcSize: this.tcSize, inline: this.inline, tcSync: opts.tcSync ?? false,
-      lockstep: this.onBlock !== undefined, chainOn: this.chainOn, trace: this.trace,
+      lockstep: unlinked, chainOn: this.chainOn, trace: this.trace,
     });
   }
 

@@ -131,7 +131,10 @@ export class Machine implements StopRequester {
     powerOnReset(this.views);
     const t = options.trace;
     const dbtTrace = t ? translatorTrace(t.opts, t.out) : undefined;
-    const engineOpts: EngineOptions = dbtTrace ? { ...options.engine, dbt: { ...options.engine?.dbt, trace: dbtTrace } } : options.engine ?? {};
+    const noChain = t?.opts.nochain === true;
+    const engineOpts: EngineOptions = dbtTrace || noChain
+      ? { ...options.engine, dbt: { ...options.engine?.dbt, trace: dbtTrace, ...(noChain ? { noChain } : {}) } }
+      : options.engine ?? {};
     const engine = createEngine(this.ctx, engineOpts);
     this.engine = t && (t.opts.exec || t.opts.int) ? new TraceEngine(engine, this.ctx, t.opts, t.out) : engine;
     // --no-smc-check: stores to code pages no longer reach the engine, so stale decoded and

@@ -22,12 +22,14 @@ import type { SystemContext } from '../system/context.js';
 import { hex, hex64 } from './dump.js';
 import { ENGINE_EXIT_REQUEST, ENGINE_LIMIT, type Engine } from './engine.js';
 
-export const TRACE_EVENTS = ['exec', 'int', 'in_asm', 'out_asm', 'block', 'tc'] as const;
+export const TRACE_EVENTS = ['exec', 'int', 'in_asm', 'out_asm', 'block', 'tc', 'nochain'] as const;
 
 /**
  * exec and int come from stepping the engine (this file); in_asm (guest code of each translated
  * region), out_asm (its wasm as text), block (each translated block entered) and tc (translations,
  * invalidations, flushes) come from the translator itself (dbt/engine.ts), with --engine dbt.
+ * nochain (as QEMU's `-d nochain`) turns the translator's links and chains off, so every block
+ * returns to the run loop and `block` shows each one (slower; the guest sees no difference).
  */
 export interface TraceOptions {
   exec: boolean;
@@ -36,10 +38,11 @@ export interface TraceOptions {
   out_asm?: boolean;
   block?: boolean;
   tc?: boolean;
+  nochain?: boolean;
 }
 
 export function parseTrace(text: string): TraceOptions {
-  const opts: TraceOptions = { exec: false, int: false, in_asm: false, out_asm: false, block: false, tc: false };
+  const opts: TraceOptions = { exec: false, int: false, in_asm: false, out_asm: false, block: false, tc: false, nochain: false };
   for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     if (!(TRACE_EVENTS as readonly string[]).includes(item)) {
       throw new Error(`unknown trace event '${item}' (known: ${TRACE_EVENTS.join(', ')})`);

@@ -76,4 +76,22 @@ describe('ringvm run --trace from the translator', () => {
     expect(r.stderr).toMatch(/^invalidate page [0-9a-f]+: \d+ blocks$/m); // smc rewrites its code
     expect(r.stderr).toMatch(/^exec [0-9a-f]+ \d+ insns/m);
   });
+
+  it('nochain (QEMU\'s -d nochain): block shows every block entered, and the guest sees no difference', () => {
+    const run = (events: string): { blocks: number; out: string; stats: { guestInstructions: number; engine: Record<string, number> } } => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '-q', '--tc-sync', '--trace', events, '--stats', 'json',
+        '--append', 'iters=1', 'guest-images/bench64.bin'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+      const lines = r.stderr.trim().split('\n');
+      return { blocks: lines.filter((l) => l.startsWith('exec ')).length, out: r.stdout, stats: JSON.parse(lines[lines.length - 1]!) };
+    };
+    const linked = run('block');
+    const all = run('block,nochain');
+    expect(all.out).toBe(linked.out);
+    expect(all.stats.guestInstructions).toBe(linked.stats.guestInstructions);
+    expect(linked.stats.engine.chainsMade).toBeGreaterThan(0);
+    expect(all.stats.engine.chainsMade).toBe(0);
+    // bench64 iters=1: ~5.1 M instructions in ~1.1 M blocks; linked, only the run loop's entries
+    expect(all.blocks).toBeGreaterThan(1_000_000);
+    expect(linked.blocks).toBeLessThan(1000);
+  });
 });
