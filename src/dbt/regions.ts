@@ -80,6 +80,10 @@ export class Regions {
   private readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
   readonly regionById = new Map<number, Block[]>();
   private regionSeq = 0;
+  /** Blocks whose current translation is each region's function, and ids free for reuse (the
+   *  table does not grow without bound over many flushes and retranslations). */
+  private readonly refs = new Map<number, number>();
+  private readonly freeIds: number[] = [];
   /** Regions dropped from the table whose block lists stay until the run loop turns (sweepRegions). */
   readonly retiring: number[] = [];
   /** Global helper numbering: decoded instruction, its block index and offset (read by exec). */
@@ -198,7 +202,7 @@ export class Regions {
       regions.push(this.regionOf(w));
     }
     this.warm = this.warm.filter((w) => w.valid && w.fn === null && !pages.has(Math.floor(w.pa / 4096) * 128 + w.modeKey));
-    for (const r of regions) r.region.id = ++this.regionSeq;
+    for (const r of regions) r.region.id = this.freeIds.pop() ?? ++this.regionSeq;
     const bytes = buildModule(this.memPages, regions.map((r) => r.region));
     const seq = ++this.seq;
     if (this.tcSync) {
@@ -247,6 +251,7 @@ export class Regions {
       for (const x of members) x.compiling = false;
       if (members.some((x) => !x.valid || this.cache.get(x.key) !== x)) {
         this.st.modulesStale++;
+        this.freeIds.push(regions[k].region.id); // never installed
         return;
       }
       const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number, done: number) => number;
@@ -265,6 +270,18 @@ export class Regions {
           if (this.everTranslated.has(x.key)) this.st.retranslations++;
           else this.everTranslated.add(x.key);
         }
+        // a block moving to this region leaves its old one; a region no block runs any more is
+        // retired now: a page invalidation finds regions through their blocks, and this one
+        // would keep its jump-cache entries into code that may go stale
+        const old = x.fn !== null ? x.regionId : 0;
+        if (old !== id) {
+          this.refs.set(id, (this.refs.get(id) ?? 0) + 1);
+          if (old !== 0) {
+            const left = (this.refs.get(old) ?? 1) - 1;
+            this.refs.set(old, left);
+            if (left === 0) this.retire(old);
+          }
+        }
         x.fn = fn;
         x.regionId = id;
         x.seq = seq;
@@ -272,6 +289,8 @@ export class Regions {
         x.regionIdx = j;
         x.region = members;
       });
+      // every member already had a newer translation: nothing will run this one
+      if ((this.refs.get(id) ?? 0) === 0) this.retire(id);
       this.st.regions++;
       this.st.regionBlocks += members.length;
     });
@@ -392,16 +411,25 @@ export class Regions {
     if (blocks === undefined) return;
     for (const b of blocks) {
       const id = b.regionId;
-      if (b.fn === null || id === 0 || this.retiring.includes(id)) continue;
-      this.chains.dropRegion(id);
-      this.table.set(id, null);
-      this.retiring.push(id);
+      if (b.fn === null || id === 0) continue;
+      this.retire(id);
     }
   }
 
-  /** Drops the block lists of the regions retired since the run loop last turned. */
+  private retire(id: number): void {
+    if (this.retiring.includes(id)) return;
+    this.chains.dropRegion(id);
+    this.table.set(id, null);
+    this.retiring.push(id);
+  }
+
+  /** Drops the block lists of the regions retired since the run loop last turned; frees their ids. */
   sweepRegions(): void {
-    for (const id of this.retiring) this.regionById.delete(id);
+    for (const id of this.retiring) {
+      this.regionById.delete(id);
+      this.refs.delete(id);
+      this.freeIds.push(id);
+    }
     this.retiring.length = 0;
   }
 }

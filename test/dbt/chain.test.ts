@@ -88,6 +88,37 @@ describe.skipIf(!hasNasm)('chaining between regions', () => {
     expect(m.dbt!.stats().chainsTaken).toBeGreaterThan(1000);
   });
 
+  it('a region whose blocks all moved to a newer translation of the page is retired with its entries', () => {
+    // f's page is compiled (region A), then again with g once g gets hot (region B, holding f
+    // too); main's calls into f keep chaining through the entry the run loop filled for A. When
+    // main then rewrites f, invalidating the page drops B's entries; A's must be gone as well.
+    const prog = asm(`
+        jmp main
+      f: add rbx, 1
+        ret
+      g: add rdx, 1
+        ret
+        times 0x1000 - ($ - $$) db 0x90
+      main:
+        mov ecx, 3000
+      L: call f
+        cmp ecx, 2000
+        ja .s
+        call g
+      .s: cmp ecx, 1000
+        jne .k
+        inc byte [rel f + 3]
+      .k: dec ecx
+        jnz L
+        hlt`);
+    const ref = new ParityMachine(prog, null).run(40_000);
+    const m = new ParityMachine(prog, { threshold: 2 });
+    const got = m.run(40_000, 4096);
+    expect(got.regs).toEqual(ref.regs);
+    expect(got.count).toBe(ref.count);
+    expect(m.dbt!.stats().chainsTaken).toBeGreaterThan(1000);
+  });
+
   it('is off in lockstep mode, which needs control back after every block', () => {
     const m = new ParityMachine(twoPages(5), { threshold: 2, onBlock: () => {} });
     m.run(20_000, 4096);
