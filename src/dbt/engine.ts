@@ -513,9 +513,13 @@ class Dbt implements DbtEngine, RegionHost {
   invalidatePage(page: number): void {
     this.interp.invalidatePage(page);
     const cur = this.cur;
-    if (cur !== null && cur.valid && Math.floor(cur.pa / 4096) === page) this.stopFlag = true;
-    this.st.chainsBroken += this.regions.chainsOf(this.cache.pages.get(page));
-    this.regions.retireRegions(this.cache.pages.get(page));
+    // While translated code runs, any page with blocks may be the running one: the block entered
+    // from the run loop (cur) or one a link or chain reached since, in another region or page.
+    // The running block then stops after the storing instruction (exec/ld paths return STOP).
+    const blocks = this.cache.pages.get(page);
+    if (cur !== null && blocks !== undefined && blocks.length > 0) this.stopFlag = true;
+    this.st.chainsBroken += this.regions.chainsOf(blocks);
+    this.regions.retireRegions(blocks);
     const n = this.cache.invalidatePage(page);
     if (n > 0) {
       if (this.trace !== undefined) this.trace('tc', `invalidate page ${hex(page * 4096)}: ${n} blocks`);

@@ -119,6 +119,33 @@ describe.skipIf(!hasNasm)('chaining between regions', () => {
     expect(m.dbt!.stats().chainsTaken).toBeGreaterThan(1000);
   });
 
+  it('a helper\'s store into the code of a region entered by a chain stops that region after the store', () => {
+    // f is reached from main's page through the jump cache; once (ECX = 1000) it swaps its own
+    // ADD immediate with AL through a helper instruction (XCHG with memory): the ADD right after
+    // it must see the new byte
+    const prog = asm(`
+        jmp main
+      f: cmp ecx, 1000
+        jne .p
+        xchg [rel .p + 3], al
+      .p: add rbx, 1
+        ret
+        times 0x1000 - ($ - $$) db 0x90
+      main:
+        mov eax, 5
+        mov ecx, 3000
+      L: call f
+        dec ecx
+        jnz L
+        hlt`);
+    const ref = new ParityMachine(prog, null).run(30_000);
+    const m = new ParityMachine(prog, { threshold: 2 });
+    const got = m.run(30_000, 4096);
+    expect(got.regs).toEqual(ref.regs);
+    expect(got.count).toBe(ref.count);
+    expect(got.code).toEqual(ref.code);
+  });
+
   it('is off in lockstep mode, which needs control back after every block', () => {
     const m = new ParityMachine(twoPages(5), { threshold: 2, onBlock: () => {} });
     m.run(20_000, 4096);
