@@ -254,34 +254,35 @@ export abstract class ExitEmitter extends FlagEmitter {
   }
 
   /**
-   * The dispatch case: cur = the block starting at page offset dynOff (a binary search over the
-   * blocks' offsets), entered when found and the budget
-   * allow; otherwise the epilogue (RIP is already stored, SCRATCH_CUR/DONE still describe the
-   * block that left).
+   * The dispatch case: cur = the block starting at page offset dynOff, found by one br_table over
+   * the offsets from the first block's to the last's (a binary search before: RET-heavy code
+   * spent its time there), entered when found and the budget allows; otherwise the epilogue (RIP
+   * is already stored, SCRATCH_CUR/DONE still describe the block that left).
    */
   protected emitDispatch(): void {
     const f = this.f;
     const sorted = this.blocks.map((b, j) => ({ off: b.pageOff, j, n: b.insns.length })).sort((a, b) => a.off - b.off);
-    f.i32(-1).set(this.cur);
-    const search = (lo: number, hi: number): void => {
-      if (hi - lo <= 4) {
-        for (let i = lo; i < hi; i++) {
-          f.get(this.dynOff).i32(sorted[i].off).op(OP.i32Eq).begin(OP.if, VOID);
-          f.i32(sorted[i].j).set(this.cur).i32(sorted[i].n).set(this.dynN);
-          f.end();
-        }
-        return;
-      }
-      const mid = (lo + hi) >> 1;
-      f.get(this.dynOff).i32(sorted[mid].off).op(OP.i32LtU).begin(OP.if, VOID);
-      search(lo, mid);
-      f.op(OP.else);
-      search(mid, hi);
-      f.end();
-    };
-    search(0, sorted.length);
-    f.get(this.cur).i32(0).op(OP.i32GeS);
-    f.get(this.dynDone).get(this.dynN).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).op(OP.i32And);
+    const m = sorted.length;
+    const first = sorted[0].off;
+    const span = sorted[m - 1].off - first + 1;
+    f.begin(OP.block, VOID); // found: cur and dynN set
+    f.begin(OP.block, VOID); // miss
+    for (let i = m - 1; i >= 0; i--) f.begin(OP.block, VOID); // one per block, the first innermost
+    f.get(this.dynOff).i32(first).op(OP.i32Sub); // below the first block: a huge unsigned index
+    f.code.u8(OP.brTable).uleb(span);
+    for (let x = 0, i = 0; x < span; x++) {
+      if (sorted[i].off === first + x) f.code.uleb(i++);
+      else f.code.uleb(m); // no block starts there: miss
+    }
+    f.code.uleb(m);
+    for (let i = 0; i < m; i++) {
+      f.end(); // block i's case: m - 1 - i case blocks, then miss, then found enclose it
+      f.i32(sorted[i].j).set(this.cur).i32(sorted[i].n).set(this.dynN).br(OP.br, m - i);
+    }
+    f.end(); // miss
+    this.leave(1, 0);
+    f.end(); // found
+    f.get(this.dynDone).get(this.dynN).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU);
     f.begin(OP.if, VOID);
     f.get(this.dynDone).set(this.done);
     f.br(OP.br, 1);
