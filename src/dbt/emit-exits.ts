@@ -19,6 +19,15 @@ export const P_BUDGET = 2;
 /** Instructions done before the entry block (the `done` counter starts there). */
 export const P_DONE = 3;
 
+/** A snapshot of ExitEmitter's static state (saveState). */
+interface EmitState {
+  loaded: Uint8Array;
+  dirty: Uint8Array;
+  tag: number;
+  lf: boolean;
+  aux: boolean;
+}
+
 export abstract class ExitEmitter extends FlagEmitter {
   protected readonly base: number;
   protected readonly entry: number;
@@ -159,6 +168,22 @@ export abstract class ExitEmitter extends FlagEmitter {
 
   // ---- the ways out of a block ----------------------------------------------------------------
 
+  /**
+   * The static state of translation (registers in locals and dirty, pending flags): an exit path
+   * changes it while it is emitted, and the code after the exit continues from the state before.
+   */
+  private saveState(): EmitState {
+    return { loaded: Uint8Array.from(this.loaded), dirty: Uint8Array.from(this.dirty), tag: this.pendTag, lf: this.lfDirty, aux: this.auxDeferred };
+  }
+
+  private restoreState(s: EmitState): void {
+    this.loaded.set(s.loaded);
+    this.dirty.set(s.dirty);
+    this.pendTag = s.tag;
+    this.lfDirty = s.lf;
+    this.auxDeferred = s.aux;
+  }
+
   /** Writes the pending flags to memory and forgets them; registers stay as they are. */
   protected flushFlags(): void {
     const snap = Uint8Array.from(this.dirty);
@@ -177,17 +202,13 @@ export abstract class ExitEmitter extends FlagEmitter {
   /**
    * Leaves the current block for page offset `target` (relative to the page's base RIP). A target
    * that starts a block of the region is entered directly while the budget allows (flags go to
-   * memory, used registers are reloaded where a helper dropped them); otherwise, or when the budget,
-   * says stop, RIP is stored and the function returns.
+   * memory, used registers are reloaded where a helper dropped them); otherwise, or when the budget
+   * is spent, RIP is stored and the function returns.
    * Emits code that ends in a branch or a return (the static state is left unchanged).
    */
   protected goTo(target: number): void {
     const f = this.f;
-    const savedLoaded = Uint8Array.from(this.loaded);
-    const savedDirty = Uint8Array.from(this.dirty);
-    const savedTag = this.pendTag;
-    const savedLf = this.lfDirty;
-    const savedAux = this.auxDeferred;
+    const saved = this.saveState();
     const k = target >= 0 && target < 4096 ? this.blockAt[target] : -1;
     if (k >= 0) {
       this.rg.links = (this.rg.links ?? 0) + 1;
@@ -214,11 +235,7 @@ export abstract class ExitEmitter extends FlagEmitter {
     this.wrapRip();
     f.mem(OP.i64Store, 3, OFF_RIP);
     this.leave(0, 0);
-    this.loaded.set(savedLoaded);
-    this.dirty.set(savedDirty);
-    this.pendTag = savedTag;
-    this.lfDirty = savedLf;
-    this.auxDeferred = savedAux;
+    this.restoreState(saved);
   }
 
   /**
@@ -228,11 +245,7 @@ export abstract class ExitEmitter extends FlagEmitter {
    */
   protected goToDynamic(t: number): void {
     const f = this.f;
-    const savedLoaded = Uint8Array.from(this.loaded);
-    const savedDirty = Uint8Array.from(this.dirty);
-    const savedTag = this.pendTag;
-    const savedLf = this.lfDirty;
-    const savedAux = this.auxDeferred;
+    const saved = this.saveState();
     f.i32(0).get(t).mem(OP.i64Store, 3, OFF_RIP);
     if (this.dispatch >= 0) {
       this.flushFlags();
@@ -246,11 +259,7 @@ export abstract class ExitEmitter extends FlagEmitter {
       f.end();
     }
     this.leave(0, 0);
-    this.loaded.set(savedLoaded);
-    this.dirty.set(savedDirty);
-    this.pendTag = savedTag;
-    this.lfDirty = savedLf;
-    this.auxDeferred = savedAux;
+    this.restoreState(saved);
   }
 
   /**
