@@ -246,20 +246,20 @@ export class Regions {
    * invalidated or flushed while it compiled is dropped whole: its code links among them.
    */
   private install(inst: WebAssembly.Instance, regions: CompiledRegion[], seq: number): void {
-    regions.forEach(({ lead, members }, k) => {
+    regions.forEach(({ lead, members, region }, k) => {
+      const id = region.id;
       this.pagesCompiling.delete(pageId(lead));
       for (const x of members) x.compiling = false;
       if (members.some((x) => !x.valid || this.cache.get(x.key) !== x)) {
         this.st.modulesStale++;
-        this.freeIds.push(regions[k].region.id); // never installed
+        this.freeIds.push(id); // never installed
         return;
       }
       const fn = inst.exports[`r${k}`] as (start: number, pageOff: number, budget: number, done: number) => number;
-      const id = regions[k].region.id;
       if (id >= this.table.length) this.table.grow(Math.max(id + 1 - this.table.length, this.table.length));
       this.table.set(id, fn);
       this.regionById.set(id, members);
-      const links = regions[k].region.links ?? 0;
+      const links = region.links ?? 0;
       this.st.chainsMade += links;
       members.forEach((x, j) => {
         if (x.seq > seq) return; // a newer translation already landed
@@ -270,18 +270,9 @@ export class Regions {
           if (this.everTranslated.has(x.key)) this.st.retranslations++;
           else this.everTranslated.add(x.key);
         }
-        // a block moving to this region leaves its old one; a region no block runs any more is
-        // retired now: a page invalidation finds regions through their blocks, and this one
-        // would keep its jump-cache entries into code that may go stale
-        const old = x.fn !== null ? x.regionId : 0;
-        if (old !== id) {
-          this.refs.set(id, (this.refs.get(id) ?? 0) + 1);
-          if (old !== 0) {
-            const left = (this.refs.get(old) ?? 1) - 1;
-            this.refs.set(old, left);
-            if (left === 0) this.retire(old);
-          }
-        }
+        // a block moving to this region leaves its old one (ids are new per compile)
+        this.refs.set(id, (this.refs.get(id) ?? 0) + 1);
+        if (x.fn !== null) this.release(x.regionId);
         x.fn = fn;
         x.regionId = id;
         x.seq = seq;
@@ -414,6 +405,17 @@ export class Regions {
       if (b.fn === null || id === 0) continue;
       this.retire(id);
     }
+  }
+
+  /**
+   * One block fewer runs region `id`. A region no block runs any more is retired now: a page
+   * invalidation finds regions through their blocks, and this one would keep its jump-cache
+   * entries into code that may go stale.
+   */
+  private release(id: number): void {
+    const left = (this.refs.get(id) ?? 1) - 1;
+    this.refs.set(id, left);
+    if (left === 0) this.retire(id);
   }
 
   private retire(id: number): void {
