@@ -163,7 +163,7 @@ class Dbt implements DbtEngine, RegionHost {
   private readonly regions: Regions;
   /** The jump cache translated code probes to tail-call from one region into another (chain.ts). */
   private readonly chains: ChainCache;
-  /** Chaining between regions (not while lockstep needs control after every block). */
+  /** Chaining between regions: the run loop fills the jump cache (not when `unlinked`). */
   private readonly chainOn: boolean;
 
   /** The running block and the RIP it was entered at. */
@@ -213,7 +213,7 @@ class Dbt implements DbtEngine, RegionHost {
     this.trapByRow = new Float64Array(tableRows.length);
     this.regions = new Regions(ctx, this, this.cache, this.chains, this.st, {
       index: this.index, tcSize: this.tcSize, inline: this.inline, tcSync: opts.tcSync ?? false,
-      lockstep: unlinked, chainOn: this.chainOn, trace: this.trace,
+      unlinked, trace: this.trace,
     });
   }
 

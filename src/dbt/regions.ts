@@ -47,10 +47,9 @@ export interface RegionOptions {
   tcSize: number;
   inline: boolean;
   tcSync: boolean;
-  /** An onBlock hook needs control after every block: no links between blocks. */
-  lockstep: boolean;
-  /** Chaining between regions (chain.ts). */
-  chainOn: boolean;
+  /** No links between blocks and no chaining between regions: a lockstep hook needs control
+   *  after every block, and `--trace nochain` wants every block traced. */
+  unlinked: boolean;
   trace: ((kind: 'in_asm' | 'out_asm' | 'tc', line: string) => void) | undefined;
 }
 
@@ -106,8 +105,7 @@ export class Regions {
   private readonly tcSize: number;
   private readonly inline: boolean;
   private readonly tcSync: boolean;
-  private readonly lockstep: boolean;
-  private readonly chainOn: boolean;
+  private readonly unlinked: boolean;
   private readonly trace: RegionOptions['trace'];
 
   constructor(
@@ -122,8 +120,7 @@ export class Regions {
     this.tcSize = opts.tcSize;
     this.inline = opts.inline;
     this.tcSync = opts.tcSync;
-    this.lockstep = opts.lockstep;
-    this.chainOn = opts.chainOn;
+    this.unlinked = opts.unlinked;
     this.trace = opts.trace;
     this.memPages = ctx.views.memory.buffer.byteLength / WASM_PAGE;
     this.imports = {
@@ -311,7 +308,7 @@ export class Regions {
   /** The region that holds block b: b alone, or every current block of its page and mode key. */
   private regionOf(b: Block): CompiledRegion {
     const flat = (b.modeKey & 64) !== 0;
-    const link = (b.mode === MODE_LONG64 || flat) && this.inline && !this.lockstep;
+    const link = (b.mode === MODE_LONG64 || flat) && this.inline && !this.unlinked;
     let members: Block[] = [b];
     if (link) {
       this.discover(b);
@@ -341,7 +338,7 @@ export class Regions {
       insns: x.insns, offs: x.offs, gidBase: x.gidBase, pageOff: x.pa & 0xfff,
     }));
     // id: set by compile(); links (and so chaining out) only where pages agree (see above)
-    return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link, id: 0, modeKey: b.modeKey, chain: link && this.chainOn } };
+    return { lead: b, members, region: { blocks, mode: b.mode, user: b.user, link, id: 0, modeKey: b.modeKey, chain: link } };
   }
 
   /**
