@@ -1,28 +1,11 @@
 ; The hot loop warm-up's second 64-bit program (src/interp/hot-warm.ts embeds its bytes):
-; nasm -f bin hot-warm-edge.asm. hot-warm.asm reaches every kind with small values; this one gives
-; the same kinds the values a real guest has (low halves with bit 31 set, negative 64-bit
-; registers, 64-bit sums that carry, shifts of 32 and more, products that overflow) and every
-; condition after every kind of pending flags, so the guest finds no path V8 has not seen.
+; nasm -f bin -I src/interp/ src/interp/hot-warm-edge.asm (the alljcc macro: hot-warm-jcc.inc).
+; hot-warm.asm reaches every kind with small values; this one gives the same kinds the values a
+; real guest has (low halves with bit 31 set, negative 64-bit registers, 64-bit sums that carry,
+; shifts of 32 and more, products that overflow) and every condition after every kind of pending
+; flags, so the guest finds no path V8 has not seen.
 bits 64
-%macro alljcc 0
-  jo %%a
-%%a: jno %%b
-%%b: jb %%c
-%%c: jae %%d
-%%d: jz %%e
-%%e: jnz %%f
-%%f: jbe %%g
-%%g: ja %%h
-%%h: js %%i
-%%i: jns %%j
-%%j: jp %%k
-%%k: jnp %%l
-%%l: jl %%m
-%%m: jge %%n
-%%n: jle %%o
-%%o: jg %%p
-%%p:
-%endmacro
+%include "hot-warm-jcc.inc"
 ; rsi = data (0x10000), rsp = stack top (0x20000), rcx = loop counter
 start:
   mov ecx, 32

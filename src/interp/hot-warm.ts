@@ -78,10 +78,21 @@ const STACK = 0x20000;
  * each); returns the final RIP of the last, hot-warm.asm.
  */
 export function warmHotLoop(make: (ctx: SystemContext) => { run(stopAt: number): number }): number {
-  runProgram(make, PROGRAM32, false, 100_000); // 8,067 instructions up to the HLT after far_fn
-  runProgram(make, PROGRAM_EDGE, true, 100_000); // 12,802 up to its HLT
-  return runProgram(make, PROGRAM, true, 1_000_000); // 345,003 instructions up to the HLT after far_fn
+  let rip = 0;
+  for (const p of WARM_PROGRAMS) rip = runProgram(make, p.hex, p.long, p.limit);
+  return rip;
 }
+
+/**
+ * The programs in the order they run, with their sources (test/interp/hotpath.test.ts assembles
+ * each and compares) and instruction limits: 8,067, 12,802 and 345,003 instructions to their HLTs.
+ * `paged`: the source's second page holds far_fn (RET) and far_end (HLT), which runProgram writes.
+ */
+export const WARM_PROGRAMS: readonly { source: string; hex: string; long: boolean; limit: number; paged: boolean }[] = [
+  { source: 'hot-warm32.asm', hex: PROGRAM32, long: false, limit: 100_000, paged: true },
+  { source: 'hot-warm-edge.asm', hex: PROGRAM_EDGE, long: true, limit: 100_000, paged: false },
+  { source: 'hot-warm.asm', hex: PROGRAM, long: true, limit: 1_000_000, paged: true },
+];
 
 /** One program at CODE: 64-bit mode with an identity map of 2 MiB, or flat 32-bit protected mode without paging. */
 function runProgram(make: (ctx: SystemContext) => { run(stopAt: number): number }, hex: string, long: boolean, limit: number): number {

@@ -1,28 +1,11 @@
 ; The hot loop warm-up's 32-bit program (src/interp/hot-warm.ts embeds its bytes):
-; nasm -f bin hot-warm32.asm. Flat 32-bit protected mode, no paging: the hot loop's 32-bit
-; addressing, stack and jump paths (bench32 and any 32-bit kernel), with the kinds of
-; hot-warm.asm, values with bit 31 set and every condition after each kind of pending flags.
+; nasm -f bin -I src/interp/ src/interp/hot-warm32.asm (the alljcc macro: hot-warm-jcc.inc).
+; Flat 32-bit protected mode, no paging: the hot loop's 32-bit addressing, stack and jump paths
+; (bench32 and any 32-bit kernel), with the kinds of hot-warm.asm, values with bit 31 set and
+; every condition after each kind of pending flags.
 bits 32
 org 0x8000
-%macro alljcc 0
-  jo %%a
-%%a: jno %%b
-%%b: jb %%c
-%%c: jae %%d
-%%d: jz %%e
-%%e: jnz %%f
-%%f: jbe %%g
-%%g: ja %%h
-%%h: js %%i
-%%i: jns %%j
-%%j: jp %%k
-%%k: jnp %%l
-%%l: jl %%m
-%%m: jge %%n
-%%n: jle %%o
-%%o: jg %%p
-%%p:
-%endmacro
+%include "hot-warm-jcc.inc"
 ; esi = data (0x10000), esp = stack top (0x20000), ecx = loop counter
 start:
   mov ecx, 32

@@ -20,7 +20,12 @@ import { HA_MEM, HA_WR, hotKind, hotOut, hotRows } from '../../src/interp/hot-pr
 import { Decoded } from '../../src/cpu/decoded.js';
 import { decode } from '../../src/cpu/decoder.js';
 import { Interpreter, RUN_LIMIT } from '../../src/interp/interpreter.js';
-import { warmHotLoop } from '../../src/interp/hot-warm.js';
+import { WARM_PROGRAMS, warmHotLoop } from '../../src/interp/hot-warm.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasNasm } from '../dbt/env.js';
 import { candidateRows, genCase, Rng, type GenCase } from './gen.js';
 import { CODE_BASE, CODE_PHYS, SCRATCH_PHYS, SCRATCH_SIZE, TestMachine } from './env.js';
 
@@ -137,6 +142,23 @@ function condByFlags(f: number, cc: number): boolean {
 }
 
 describe('hot loop warm-up', () => {
+  it.skipIf(!hasNasm)('each embedded program is its .asm source assembled (first page; RET, HLT opening the next)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ringvm-warm-'));
+    for (const p of WARM_PROGRAMS) {
+      const out = join(dir, `${p.source}.bin`);
+      const r = spawnSync('nasm', ['-f', 'bin', '-I', 'src/interp/', '-o', out, join('src/interp', p.source)], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const bin = readFileSync(out);
+      const hex = Buffer.from(p.hex, 'hex');
+      expect(bin.subarray(0, hex.length).equals(hex), p.source).toBe(true);
+      if (p.paged) {
+        // the rest of the first page is padding; far_fn and far_end start the second
+        expect(bin.subarray(hex.length, 4096).every((b) => b === 0 || b === 0x90), p.source).toBe(true);
+        expect([...bin.subarray(4096)]).toEqual([0xc3, 0xf4]);
+      } else expect(bin.length).toBe(hex.length);
+    }
+  });
+
   it('runs each of its programs to its HLT on a machine of its own', () => {
     const made: Interpreter[] = [];
     const rip = warmHotLoop((ctx) => {
