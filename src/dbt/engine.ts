@@ -515,7 +515,8 @@ class Dbt implements DbtEngine, RegionHost {
     const cur = this.cur;
     // While translated code runs, any page with blocks may be the running one: the block entered
     // from the run loop (cur) or one a link or chain reached since, in another region or page.
-    // The running block then stops after the storing instruction (exec/ld paths return STOP).
+    // The running block then stops after the storing instruction (exec() returns CODE_STOP; an
+    // inline store never reaches a code page: those have no fast write entry).
     const blocks = this.cache.pages.get(page);
     if (cur !== null && blocks !== undefined && blocks.length > 0) this.stopFlag = true;
     this.st.chainsBroken += this.regions.chainsOf(blocks);
@@ -540,8 +541,12 @@ class Dbt implements DbtEngine, RegionHost {
 
   flush(): void {
     if (this.trace !== undefined) this.trace('tc', `flush: ${this.cache.count} blocks`);
-    for (const list of this.cache.pages.values()) this.st.chainsBroken += this.regions.chainsOf(list);
-    for (const list of this.cache.pages.values()) this.regions.retireRegions(list);
+    for (const list of this.cache.pages.values()) {
+      this.st.chainsBroken += this.regions.chainsOf(list);
+      this.regions.retireRegions(list);
+    }
+    // retiring emptied every entry already; clearing the whole cache as well costs ~10 µs and
+    // keeps a missed entry from ever tail-calling a cleared table slot (a trap in the host)
     this.chains.clearAll();
     if (this.cur !== null) this.stopFlag = true;
     this.interp.flush();
